@@ -1,0 +1,80 @@
+"""Input checks shared by every public function.
+
+A learner who passes a float tensor where token ids belong should read "input_ids must
+be an integer tensor", not a stack trace from deep inside ``torch.nn.functional``. Each
+helper raises ``TypeError`` for the wrong kind of thing and ``ValueError`` for the right
+kind with a wrong value, and always names the argument.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def check_positive_int(value, name: str, *, allow_zero: bool = False) -> int:
+    """``value`` must be an int (not a bool) that is > 0 (or >= 0 with ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def check_probability(value, name: str) -> float:
+    """``value`` must be a real number in [0, 1] (a ratio, a probability)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number in [0, 1], got {type(value).__name__}")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1], got {value}")
+    return float(value)
+
+
+def check_tensor(x, name: str, *, ndim: int | tuple[int, ...] | None = None,
+                 dtype: torch.dtype | None = None, integer: bool = False,
+                 non_empty: bool = True) -> torch.Tensor:
+    """``x`` must be a tensor of the given rank / dtype, and not empty."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if x.dim() not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{name} must be {want}, got shape {tuple(x.shape)}")
+    if dtype is not None and x.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype}, got {x.dtype}")
+    if integer and (x.is_floating_point() or x.is_complex() or x.dtype == torch.bool):
+        raise TypeError(f"{name} must be an integer (token id) tensor, got {x.dtype}")
+    if non_empty and x.numel() == 0:
+        raise ValueError(f"{name} must not be empty")
+    return x
+
+
+def check_token_ids(ids, name: str, vocab_size: int | None = None, *,
+                    ndim: int | tuple[int, ...] | None = None) -> torch.Tensor:
+    """``ids`` must be a non-empty integer tensor with every id in [0, vocab_size)."""
+    check_tensor(ids, name, ndim=ndim, integer=True)
+    if vocab_size is not None:
+        lo, hi = int(ids.min()), int(ids.max())
+        if lo < 0 or hi >= vocab_size:
+            raise ValueError(
+                f"{name} has token ids outside [0, {vocab_size}): min {lo}, max {hi} "
+                "(was the tokenizer built with a different vocabulary?)")
+    return ids
+
+
+def check_context_length(T: int, max_len: int, name: str = "input_ids") -> None:
+    """A sequence longer than the model's context window is an error, not a crash."""
+    if max_len < T:
+        raise ValueError(
+            f"{name} has length {T} but the model's context window (max_len) is {max_len}; "
+            "truncate the input or build the model with a larger max_len")
+
+
+def check_generator(generator) -> torch.Generator | None:
+    """Randomness is passed explicitly: ``generator`` is None or a ``torch.Generator``."""
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"generator must be a torch.Generator or None, got {type(generator).__name__} "
+            "(make one with torch.Generator().manual_seed(0))")
+    return generator

@@ -1,0 +1,55 @@
+"""Notebook plumbing: the FAST switch, the setup cell's work, and the versions table.
+
+Every notebook starts with ``gen = setup()``: it seeds torch, sets a readable plot style
+and prints what the notebook runs on. ``MINILM_FAST=1`` (set by the test suite) shrinks
+every training run with ``fast(full, small)`` so that all notebooks run in CI in minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+
+import torch
+
+FAST = os.environ.get("MINILM_FAST", "0").strip().lower() not in ("", "0", "false", "no")
+
+
+def fast(full, small):
+    """``small`` when ``MINILM_FAST=1`` (tests, CI), else ``full``."""
+    return small if FAST else full
+
+
+def versions() -> dict[str, str]:
+    """Versions of what the course depends on, for bug reports and the setup check."""
+    import ipywidgets
+    import matplotlib
+
+    import minilm
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "minilm": minilm.__version__,
+        "matplotlib": matplotlib.__version__,
+        "ipywidgets": ipywidgets.__version__,
+        "device": str(minilm.default_device()),
+        "cpu threads": str(torch.get_num_threads()),
+        "fast mode": str(FAST),
+    }
+
+
+def setup(seed: int = 0, *, quiet: bool = False) -> torch.Generator:
+    """Seed everything, style the plots, print versions; returns a seeded ``torch.Generator``.
+
+    Pass the generator to every noising function and sampler in the notebook, so re-running
+    a cell gives the same picture and the notebook reads the same for everybody.
+    """
+    import matplotlib.pyplot as plt
+
+    torch.manual_seed(seed)  # model initialisation draws from the global generator
+    plt.rcParams.update({"figure.dpi": 110, "axes.spines.top": False,
+                         "axes.spines.right": False, "font.size": 10})
+    if not quiet:
+        print("  ".join(f"{k}: {v}" for k, v in versions().items()))
+    return torch.Generator().manual_seed(seed)

@@ -1,0 +1,7 @@
+"""Every model of the course: a thin composition of ``minilm.nn`` parts plus its heads."""
+
+from minilm.models.common import IGNORE_INDEX, ModelOutput, count_parameters, token_cross_entropy
+from minilm.models.gpt import GPT, GPTConfig
+
+__all__ = ["GPT", "GPTConfig", "IGNORE_INDEX", "ModelOutput", "count_parameters",
+           "token_cross_entropy"]

@@ -1,0 +1,45 @@
+"""What every minilm model returns, and the one loss they all share.
+
+Hugging Face names on purpose: ``loss``, ``logits``, ``hidden_states``, ``attentions``,
+and labels of -100 for positions the loss ignores. A learner who later opens
+``transformers`` finds the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+IGNORE_INDEX = -100  # label value meaning "no prediction here" (padding, unmasked tokens)
+
+
+@dataclass
+class ModelOutput:
+    loss: torch.Tensor | None = None           # scalar, when labels were given
+    logits: torch.Tensor | None = None         # [B, T, vocab] (or [B, n_classes] for heads)
+    hidden_states: torch.Tensor | None = None  # [B, T, d] top-layer states
+    attentions: tuple[torch.Tensor, ...] | None = None        # per layer [B, h, T, S]
+    cross_attentions: tuple[torch.Tensor, ...] | None = None  # encoder-decoder models
+
+
+def token_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over the positions whose label is not -100.
+
+    ``logits`` [..., V] and ``labels`` [...] are aligned: the label at position t is what
+    the prediction at position t should be. For a causal LM the objective builds that
+    alignment (labels = inputs shifted left by one, see ``minilm.objectives.clm``), so
+    every model shares this one loss.
+    """
+    if logits.shape[:-1] != labels.shape:
+        raise ValueError(f"labels must have shape {tuple(logits.shape[:-1])} to match the "
+                         f"logits, got {tuple(labels.shape)}")
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1),
+                           ignore_index=IGNORE_INDEX)
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    """Number of distinct trainable parameters (a tied matrix counts once)."""
+    seen = {id(p): p for p in model.parameters() if p.requires_grad}
+    return sum(p.numel() for p in seen.values())

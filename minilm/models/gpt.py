@@ -1,0 +1,73 @@
+"""GPT: a left-to-right Transformer language model (Radford et al., 2018, Sec. 3.1).
+
+    h_0 = U W_e + W_p                       token embeddings + position embeddings
+    h_l = transformer_block(h_{l-1})        for l = 1 .. L, each under a causal mask
+    P(u) = softmax(h_L W_e^T)               the output layer *is* the embedding matrix
+
+``U`` is the one-hot context of the last k tokens (k = ``max_len``, the context window).
+Reusing W_e for the output ("tied embeddings") saves vocab_size x d_model parameters and
+makes a token's input and output representations the same vector.
+
+GPT-1 used post-LN blocks; GPT-2 moved the LayerNorm first (pre-LN) and added a final
+LayerNorm, which trains more stably; ``GPTConfig`` defaults to pre-LN and
+``norm_first=False`` gives GPT-1's arrangement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from minilm.masks import causal_padding_mask
+from minilm.models.common import ModelOutput, token_cross_entropy
+from minilm.nn import Embeddings, KVCache, TransformerConfig, TransformerStack, init_weights
+
+
+@dataclass
+class GPTConfig(TransformerConfig):
+    """GPT sizes; the defaults (2 layers, d=128, k=128) train on the course corpus in seconds."""
+
+    @classmethod
+    def tiny(cls, vocab_size: int, **overrides) -> GPTConfig:
+        """Smallest useful preset, for tests and ``MINILM_FAST=1`` notebooks."""
+        return cls(**{"vocab_size": vocab_size, "max_len": 64, "d_model": 64, "n_layers": 2,
+                      "n_heads": 4, **overrides})
+
+
+class GPT(nn.Module):
+    """Decoder-only Transformer LM with tied input/output embeddings."""
+
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.config = config
+        self.embed = Embeddings(config)                  # U W_e + W_p
+        self.transformer = TransformerStack(config)      # L causal blocks
+        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        init_weights(self, config.n_layers)
+        if config.tie_embeddings:
+            self.lm_head.weight = self.embed.token.weight  # P(u) = softmax(h_L W_e^T)
+
+    def forward(self, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None,
+                labels: torch.Tensor | None = None, cache: KVCache | None = None,
+                output_attentions: bool = False) -> ModelOutput:
+        """``input_ids`` [B, T] -> ``logits`` [B, T, vocab]; ``loss`` when ``labels`` are given.
+
+        ``labels`` are aligned with the logits (make them with
+        ``minilm.objectives.clm.clm_labels``). With a ``cache``, ``input_ids`` holds only
+        the new tokens and the positions continue from the cached ones.
+        """
+        past = 0 if cache is None else len(cache)
+        h = self.embed(input_ids, past_length=past)
+        # A causal mask needs no tensor at all (SDPA's is_causal) unless padding is present.
+        mask = None if attention_mask is None else causal_padding_mask(attention_mask)
+        out = self.transformer(h, mask=mask, is_causal=mask is None, cache=cache,
+                               output_attentions=output_attentions)
+        logits = self.lm_head(out.hidden_states)
+        loss = None if labels is None else token_cross_entropy(logits, labels)
+        return ModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
+                           attentions=out.attentions)
+
+    def new_cache(self) -> KVCache:
+        return KVCache(self.config.n_layers)

@@ -1,0 +1,1 @@
+"""Pretraining objectives: each turns clean token ids into (model inputs, labels)."""

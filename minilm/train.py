@@ -117,7 +117,7 @@ def train(model, batches: Callable[[], Batch] | Iterable[Batch], *, steps: int,
         loss = model(**move_to(next_batch(), device)).loss
         if not torch.isfinite(loss):
             bar.close()
-            raise FloatingPointError(f"loss became {float(loss)} at step {step}; "
+            raise FloatingPointError(f"loss became {loss.item()} at step {step}; "
                                      "try a smaller lr or enable grad_clip")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -125,7 +125,7 @@ def train(model, batches: Callable[[], Batch] | Iterable[Batch], *, steps: int,
             torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         optimizer.step()
         history.steps.append(step)
-        history.train_loss.append(float(loss))
+        history.train_loss.append(loss.item())
         history.lr.append(step_lr)
         last = step == steps - 1 or (max_seconds is not None
                                      and time.perf_counter() - start > max_seconds)

@@ -1,0 +1,45 @@
+# The two commands of the course (see README):
+#   make course   set up everything once, then open JupyterLab on notebooks/
+#   make test     run every test: package, graded exercises (solutions), notebooks, browser
+#
+# Setup makes a virtual environment in .venv with a CPU build of PyTorch and minilm.
+# Override the interpreter or the PyTorch requirement if you need to, e.g.
+#   make course PYTHON=python3.12 TORCH="torch>=2.3"
+
+PYTHON ?= python3
+TORCH  ?= torch==2.13.0
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.minilm-installed
+
+.PHONY: course setup test test-fast lint grade clean
+
+course: setup
+	$(BIN)/jupyter lab notebooks/
+
+setup: $(STAMP)
+
+# PyTorch first, pinned: left to a resolver, "torch" can pull several GB of CUDA packages.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# One pytest run over tests/ and the notebooks (nbval, fast mode), so one summary line
+# counts everything; pytest exits 5 when nothing ran, and make then fails.
+test: setup
+	MINILM_FAST=1 $(BIN)/python -m pytest --nbval-lax tests notebooks
+
+# Package and exercise tests only, no notebooks, no browser: the quick loop while editing.
+test-fast: setup
+	$(BIN)/python -m pytest tests -m "not browser and not slow" -q
+
+lint: setup
+	$(BIN)/ruff check .
+
+grade: setup
+	$(BIN)/python -m minilm grade
+
+clean:
+	rm -rf $(VENV) .pytest_cache artifacts

@@ -14,8 +14,14 @@ STAMP  := $(VENV)/.minilm-installed
 
 .PHONY: course setup test test-fast lint grade clean
 
+# Jupyter refuses to run as root unless told; containers and Colab-like machines run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+
+# JupyterLab opens on notebooks/00_welcome.ipynb; the server's root is the repository, so
+# exercises/ (which you edit) is one click away in the file browser.
 course: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --ServerApp.root_dir=. \
+	    --LabApp.default_url=/lab/tree/notebooks/00_welcome.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
 setup: $(STAMP)
 

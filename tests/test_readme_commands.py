@@ -1,0 +1,82 @@
+"""The README opens with two commands; they must do what it says, exactly as written."""
+
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+
+
+def readme_commands() -> list[str]:
+    block = re.search(r"```bash\n(.*?)```", README.read_text(), re.S).group(1)
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_readme_opens_with_the_two_commands():
+    first_block_start = README.read_text().index("```")
+    assert README.read_text()[:first_block_start].count("\n") <= 3  # right after the title
+    assert readme_commands() == ["make course", "make test"]
+
+
+def test_test_command_runs_tests_and_notebooks_in_fast_mode():
+    dry = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True, check=True)
+    command = dry.stdout.strip().splitlines()[-1]
+    assert "MINILM_FAST=1" in command and "pytest" in command
+    assert "--nbval-lax" in command and " tests " in command and command.endswith("notebooks")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_course_command_starts_jupyterlab_on_the_notebooks():
+    """Run `make course` for real (no browser), ask the server what it serves, stop it."""
+    if not (ROOT / ".venv" / ".minilm-installed").exists():
+        pytest.skip("the course environment (.venv) is not set up; run `make course` once")
+    port, token = free_port(), secrets.token_hex(8)
+    lab_args = (f"--no-browser --port={port} --ServerApp.token={token} "
+                "--LabApp.news_url=None --ServerApp.port_retries=0")
+    proc = subprocess.Popen(["make", "course", f"LAB_ARGS={lab_args}"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/api/contents/?token={token}"
+        deadline = time.time() + 60
+        while True:
+            try:
+                listing = urllib.request.urlopen(url, timeout=2).read().decode()
+                break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    pytest.fail("JupyterLab did not start:\n" + (proc.stdout.read() if proc.poll()
+                                                                 is not None else "timeout"))
+                time.sleep(0.5)
+        # The server shows the course (notebooks/ and exercises/ side by side) ...
+        assert '"path": "notebooks"' in listing and '"path": "exercises"' in listing
+        # ... and the browser lands on the welcome notebook.
+        opener = urllib.request.build_opener(NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as redirect:
+            opener.open(f"http://127.0.0.1:{port}/?token={token}", timeout=5)
+        location = redirect.value.headers["Location"].split("?")[0]
+        assert location.endswith("/lab/tree/notebooks/00_welcome.ipynb")
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=20)

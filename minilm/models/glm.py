@@ -1,0 +1,77 @@
+"""GLM: autoregressive blank infilling (Du et al., 2022, Sec. 2).
+
+One Transformer reads ``[Part A ; Part B]``: Part A is the text with each sampled span
+replaced by a single [MASK], Part B the spans themselves (shuffled, each opened by [S]).
+Under ``glm_mask`` Part A is encoded bidirectionally and Part B is decoded left to right,
+so the same weights act as a BERT-like encoder and a GPT-like decoder:
+
+    max_theta  E_z [ sum_i log p(s_{z_i} | x_corrupt, s_{z_<i}) ]
+
+Each token carries two positions (Sec. 2.2.2, "2D positional encoding"): its index in
+Part A (a Part B token takes the index of its span's [MASK]) and its index inside the span
+(0 throughout Part A). The model is never told how long a span is.
+
+Architecture (Sec. 2.3): pre-LN blocks ("rearranged layer normalization and residual
+connection"), one linear output layer tied to the input embedding, GeLU activations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from minilm.masks import combine, glm_mask, padding_mask
+from minilm.models.common import ModelOutput, token_cross_entropy
+from minilm.nn import Embeddings, TransformerConfig, TransformerStack, init_weights
+
+
+@dataclass
+class GLMConfig(TransformerConfig):
+    """GLM sizes; 2D positions, pre-LN and GeLU are what make it GLM."""
+
+    position: str = "2d"
+    norm_first: bool = True
+    activation: str = "gelu"
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.position != "2d":
+            raise ValueError(f"GLM needs position='2d' (GLM-4), got {self.position!r}")
+
+    @classmethod
+    def tiny(cls, vocab_size: int, **overrides) -> GLMConfig:
+        """Smallest useful preset, for tests and ``MINILM_FAST=1`` notebooks."""
+        return cls(**{"vocab_size": vocab_size, "max_len": 64, "d_model": 64, "n_layers": 2,
+                      "n_heads": 4, **overrides})
+
+
+class GLM(nn.Module):
+    """A GLM: 2D-position embeddings, a Transformer under the Part A/B mask, a tied LM head."""
+
+    def __init__(self, config: GLMConfig):
+        super().__init__()
+        self.config = config
+        self.embed = Embeddings(config)
+        self.transformer = TransformerStack(config)
+        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        init_weights(self, config.n_layers)
+        self.lm_head.weight = self.embed.token.weight  # a single linear output layer, tied
+
+    def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor, sep: torch.Tensor | int,
+                *, attention_mask: torch.Tensor | None = None, labels: torch.Tensor | None = None,
+                output_attentions: bool = False) -> ModelOutput:
+        """``input_ids`` [B, T]; ``position_ids`` [B, 2, T]; ``sep`` = length of Part A (int or
+        LongTensor [B]); ``labels`` aligned with the inputs (-100 on Part A), as built by
+        ``minilm.objectives.blank_infilling``."""
+        T = input_ids.shape[1]
+        mask = glm_mask(T, sep, device=input_ids.device)
+        if attention_mask is not None:
+            mask = combine(mask, padding_mask(attention_mask))
+        h = self.embed(input_ids, position_ids=position_ids)
+        out = self.transformer(h, mask=mask, output_attentions=output_attentions)
+        logits = self.lm_head(out.hidden_states)
+        loss = None if labels is None else token_cross_entropy(logits, labels)
+        return ModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
+                           attentions=out.attentions)

@@ -1,0 +1,268 @@
+"""GLM's autoregressive blank infilling (Du et al., 2022, Sec. 2.1-2.2, Fig. 2).
+
+Sample spans ``s_1 ... s_m`` of the text ``x`` and replace each by ONE [MASK]: that is
+Part A, ``x_corrupt``. Part B is the spans themselves, in a random order ``z``, which the
+model writes left to right (Eq. 1)::
+
+    max_theta  E_{z ~ Z_m} [ sum_i log p_theta(s_{z_i} | x_corrupt, s_{z_<i}) ]
+
+Each span's input starts with [S] and its target ends with [E]. The worked example of the
+paper's Fig. 2, with ``x = [x1 .. x6]``, spans ``[x3]`` and ``[x5, x6]``, ``z = (2, 1)``::
+
+    input_ids   x1 x2  M x4  M | [S] x5 x6 | [S] x3
+    position 1   0  1  2  3  4 |   4  4  4 |   2  2     where the token sits in Part A
+    position 2   0  0  0  0  0 |   1  2  3 |   1  2     where it sits inside its span
+    labels       -  -  -  -  - |  x5 x6 [E]|  x3 [E]    (aligned: label i is read at i)
+
+The paper draws positions from 1; here they start at 0 (they index an embedding table),
+so position 1 above is the figure's minus one and position 2 is exactly the figure's. A
+span of length ``l`` has ``l + 1`` inputs (``[S]`` and its tokens), numbered 1 .. l + 1 in
+position 2, as in Fig. 2 and THUDM's implementation. Every token of a span takes its
+[MASK]'s position 1, so the model never learns the span's length from it.
+
+Part A sees only Part A; Part B sees Part A and the Part B tokens before it:
+``minilm.masks.glm_mask(T, sep)`` with ``sep = len(Part A)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from minilm.checks import check_generator, check_positive_int, check_probability, check_tensor
+from minilm.models.common import IGNORE_INDEX
+
+__all__ = ["sample_spans", "glm_sample", "blank_infilling", "glm_collate", "glm_generation_context"]
+
+
+def _device(generator) -> torch.device:
+    return generator.device if generator is not None else torch.device("cpu")
+
+
+def _positive_poisson(count: int, lam: float, generator) -> list[int]:
+    """``count``-ish draws of Poisson(lam) conditioned on being >= 1 (a span has a token)."""
+    draws = torch.poisson(torch.full((max(count, 4),), lam, device=_device(generator)), generator=generator)
+    return [d for d in draws.long().tolist() if d > 0]
+
+
+def sample_spans(length: int, *, mask_ratio: float = 0.15, poisson_lambda: float = 3.0,
+                 generator: torch.Generator | None = None) -> list[tuple[int, int]]:
+    """Spans to blank out of a text of ``length`` tokens (GLM Sec. 2.3, "Pretraining").
+
+    "We randomly sample spans of length drawn from a Poisson distribution with lambda = 3
+    [...] until at least 15% of the original tokens are masked." Span lengths are
+    Poisson(lambda) conditioned on >= 1, so their mean is ``lambda / (1 - exp(-lambda))``
+    (3.16 for lambda = 3); drawing stops once ``mask_ratio * length`` tokens are covered.
+    Spans are placed uniformly at random with at least one kept token between two spans
+    (as in THUDM's code), so each becomes a separate [MASK]. When the spans and their gaps
+    cannot all fit (``mask_ratio`` above ~0.6), the last span is shortened or dropped.
+
+    Returns sorted, non-overlapping, half-open ``(start, end)`` pairs; ``[]`` when
+    ``mask_ratio == 0``.
+    """
+    check_positive_int(length, "length")
+    mask_ratio = check_probability(mask_ratio, "mask_ratio")
+    if isinstance(poisson_lambda, bool) or not isinstance(poisson_lambda, (int, float)):
+        raise TypeError(f"poisson_lambda must be a number > 0, got {type(poisson_lambda).__name__}")
+    if not poisson_lambda > 0:
+        raise ValueError(f"poisson_lambda must be > 0 (the mean span length), got {poisson_lambda}")
+    check_generator(generator)
+    budget = mask_ratio * length
+    if budget == 0:
+        return []
+    lengths, covered = [], 0
+    while covered < budget:
+        for ell in _positive_poisson(round(budget / poisson_lambda) + 1, float(poisson_lambda), generator):
+            lengths.append(ell)
+            covered += ell
+            if covered >= budget:
+                break
+    # k spans need sum(lengths) tokens plus k - 1 separating gaps; trim the tail until they fit.
+    while sum(lengths) + len(lengths) - 1 > length:
+        excess = sum(lengths) + len(lengths) - 1 - length
+        if lengths[-1] > excess:
+            lengths[-1] -= excess
+        else:
+            lengths.pop()
+    k = len(lengths)
+    free = length - sum(lengths) - (k - 1)  # kept tokens beyond the mandatory gaps
+    # Uniform placement: of the free + k "items" (free tokens and spans, in reading order),
+    # choose which k are spans. A random permutation's first k entries, in the order drawn,
+    # also pair the lengths with slots at random (the lengths are shuffled, as in GLM).
+    slots = torch.randperm(free + k, generator=generator, device=_device(generator))[:k].tolist()
+    spans, start, previous = [], 0, -1
+    for slot, ell in sorted(zip(slots, lengths, strict=True)):
+        start += slot - previous - 1  # free tokens before this span
+        spans.append((start, start + ell))
+        start += ell + 1  # the span and the mandatory gap after it
+        previous = slot
+    return spans
+
+
+def _check_spans(spans, n: int) -> list[tuple[int, int]]:
+    if not isinstance(spans, Sequence) or isinstance(spans, (str, bytes)):
+        raise TypeError(f"spans must be a list of (start, end) pairs, got {type(spans).__name__}")
+    checked, previous_end = [], 0
+    for i, span in enumerate(spans):
+        if (not isinstance(span, Sequence) or len(span) != 2
+                or any(isinstance(v, bool) or not isinstance(v, int) for v in span)):
+            raise TypeError(f"spans[{i}] must be a pair of ints (start, end), got {span!r}")
+        start, end = span
+        if not 0 <= start < end <= n:
+            raise ValueError(f"spans[{i}] = {tuple(span)} must satisfy 0 <= start < end <= len(ids) = {n}")
+        if start < previous_end:
+            raise ValueError(f"spans must be sorted and must not overlap: spans[{i}] = {tuple(span)} "
+                             f"starts before the previous span ends ({previous_end})")
+        checked.append((start, end))
+        previous_end = end
+    return checked
+
+
+def _check_order(order, k: int) -> list[int]:
+    if isinstance(order, torch.Tensor):
+        order = order.tolist()
+    if not isinstance(order, Sequence) or any(isinstance(v, bool) or not isinstance(v, int) for v in order):
+        raise TypeError(f"order must be a sequence of span indices (ints), got {order!r}")
+    if sorted(order) != list(range(k)):
+        raise ValueError(f"order must be a permutation of range({k}) (one entry per span), got {list(order)}")
+    return list(order)
+
+
+def glm_sample(ids: torch.Tensor, spans, *, mask_id: int, start_id: int, end_id: int,
+               order=None, generator: torch.Generator | None = None) -> dict:
+    """Build one GLM training example from ``ids`` [n] and its ``spans`` (see module doc).
+
+    ``order`` is the permutation z: Part B holds ``spans[order[0]]``, then
+    ``spans[order[1]]``, ...; by default a uniformly random one drawn from ``generator``.
+
+    Returns a dict with ``input_ids`` [T], ``position_ids`` [2, T], ``labels`` [T] (-100 on
+    Part A), ``sep`` (int, = len(Part A), for ``glm_mask``), and, to draw pictures,
+    ``spans`` and ``order`` (lists) and ``mask_positions`` (the Part A index of each span's
+    [MASK], in the order of ``spans``). ``T = n - sum(len(s)) + len(spans) + sum(len(s) + 1)``.
+    """
+    check_tensor(ids, "ids", ndim=1, integer=True)
+    for name, value in (("mask_id", mask_id), ("start_id", start_id), ("end_id", end_id)):
+        check_positive_int(value, name, allow_zero=True)
+    check_generator(generator)
+    spans = _check_spans(spans, len(ids))
+    k = len(spans)
+    if order is None:
+        order = torch.randperm(k, generator=generator, device=_device(generator)).tolist()
+    order = _check_order(order, k)
+    device = ids.device
+
+    # Part A: keep everything outside the spans, and each span's first token turned into [MASK].
+    keep = torch.ones(len(ids), dtype=torch.bool, device=device)
+    mask_positions, removed = [], 0
+    for start, end in spans:
+        keep[start + 1:end] = False
+        mask_positions.append(start - removed)  # earlier spans shrank to one token each
+        removed += end - start - 1
+    starts = torch.tensor([s for s, _ in spans], dtype=torch.long, device=device)
+    part_a = ids.index_fill(0, starts, mask_id)[keep]
+    sep = len(part_a)
+
+    # Part B, vectorised over its tokens: span j (in order z) contributes l_j + 1 inputs.
+    b_starts = starts[order] if k else starts
+    b_lengths = torch.tensor([spans[j][1] - spans[j][0] for j in order], dtype=torch.long, device=device)
+    b_masks = torch.tensor([mask_positions[j] for j in order], dtype=torch.long, device=device)
+    block = torch.repeat_interleave(torch.arange(k, device=device), b_lengths + 1)  # span of each B token
+    offset = torch.arange(len(block), device=device) - (torch.cumsum(b_lengths + 1, 0) - b_lengths - 1)[block]
+    source = b_starts[block] + offset  # index in ids of the token *after* this input
+    input_b = torch.where(offset == 0, start_id, ids[(source - 1).clamp(min=0)])  # [S], s_1 .. s_l
+    label_b = torch.where(offset == b_lengths[block], end_id,
+                          ids[source.clamp(max=len(ids) - 1)])  # s_1 .. s_l, [E]
+
+    input_ids = torch.cat([part_a, input_b])
+    position_ids = torch.stack([
+        torch.cat([torch.arange(sep, device=device), b_masks[block]]),  # position 1
+        torch.cat([torch.zeros(sep, dtype=torch.long, device=device), offset + 1]),  # position 2
+    ])  # [2, T]
+    labels = torch.cat([torch.full((sep,), IGNORE_INDEX, dtype=torch.long, device=device), label_b])
+    return {"input_ids": input_ids, "position_ids": position_ids, "labels": labels, "sep": sep,
+            "spans": spans, "order": order, "mask_positions": mask_positions}
+
+
+def blank_infilling(ids: torch.Tensor, *, mask_id: int, start_id: int, end_id: int,
+                    mask_ratio: float = 0.15, poisson_lambda: float = 3.0, special_ids=(),
+                    generator: torch.Generator | None = None) -> dict:
+    """``sample_spans`` then ``glm_sample``: one random GLM example from clean ``ids``.
+
+    A leading and a trailing run of ``special_ids`` (e.g. ``[CLS]`` ... ``<e>``) is never
+    blanked out; spans are sampled in the text between them.
+    """
+    check_tensor(ids, "ids", ndim=1, integer=True)
+    special = set(special_ids.tolist() if isinstance(special_ids, torch.Tensor) else special_ids)
+    tokens = ids.tolist() if special else []
+    head = 0
+    while head < len(tokens) and tokens[head] in special:
+        head += 1
+    tail = 0
+    while tail < len(tokens) - head and tokens[-1 - tail] in special:
+        tail += 1
+    body = len(ids) - head - tail
+    spans = [] if body == 0 else sample_spans(body, mask_ratio=mask_ratio, poisson_lambda=poisson_lambda,
+                                              generator=generator)
+    spans = [(s + head, e + head) for s, e in spans]
+    return glm_sample(ids, spans, mask_id=mask_id, start_id=start_id, end_id=end_id, generator=generator)
+
+
+def glm_collate(samples: Sequence[dict], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-pad GLM examples into a batch: ``input_ids`` [B, T] (``pad_id``),
+    ``position_ids`` [B, 2, T] (0), ``labels`` [B, T] (-100), ``attention_mask`` [B, T]
+    (1 = real) and ``sep`` LongTensor [B]. The model's mask is
+    ``glm_mask(T, sep) & attention_mask[:, None, :]``."""
+    if not isinstance(samples, Sequence) or len(samples) == 0:
+        raise ValueError("samples must be a non-empty list of glm_sample dicts")
+    check_positive_int(pad_id, "pad_id", allow_zero=True)
+    for i, s in enumerate(samples):
+        missing = {"input_ids", "position_ids", "labels", "sep"} - set(s)
+        if missing:
+            raise ValueError(f"samples[{i}] lacks {sorted(missing)}; build samples with glm_sample")
+    B, T = len(samples), max(len(s["input_ids"]) for s in samples)
+    device = samples[0]["input_ids"].device
+    input_ids = torch.full((B, T), pad_id, dtype=torch.long, device=device)
+    position_ids = torch.zeros((B, 2, T), dtype=torch.long, device=device)
+    labels = torch.full((B, T), IGNORE_INDEX, dtype=torch.long, device=device)
+    attention_mask = torch.zeros((B, T), dtype=torch.long, device=device)
+    for b, s in enumerate(samples):
+        n = len(s["input_ids"])
+        input_ids[b, :n] = s["input_ids"]
+        position_ids[b, :, :n] = s["position_ids"]
+        labels[b, :n] = s["labels"]
+        attention_mask[b, :n] = 1
+    sep = torch.tensor([int(s["sep"]) for s in samples], dtype=torch.long, device=device)
+    return {"input_ids": input_ids, "position_ids": position_ids, "labels": labels,
+            "attention_mask": attention_mask, "sep": sep}
+
+
+def glm_generation_context(ids: torch.Tensor, *, mask_id: int, start_id: int, which: int = 0) -> dict:
+    """The context for generating one blank with GLM (Sec. 2.3, GLM-7).
+
+    ``ids`` is Part A: text with one or more ``mask_id`` blanks (for free generation,
+    text with a [MASK] appended). The context is Part A followed by [S], placed at the
+    ``which``-th [MASK]'s position 1 with position 2 = 1. The model then writes the span
+    token by token: the t-th generated token (t = 1, 2, ...) is fed back with
+    position_ids ``(mask_position, t + 1)``, until it produces [E].
+
+    Returns ``input_ids`` [T], ``position_ids`` [2, T], ``sep`` (= len(ids)) and
+    ``mask_position``.
+    """
+    check_tensor(ids, "ids", ndim=1, integer=True)
+    check_positive_int(mask_id, "mask_id", allow_zero=True)
+    check_positive_int(start_id, "start_id", allow_zero=True)
+    check_positive_int(which, "which", allow_zero=True)
+    masks = (ids == mask_id).nonzero().flatten().tolist()
+    if not masks:
+        raise ValueError("ids has no mask_id token: append one where the model should write")
+    if which >= len(masks):
+        raise ValueError(f"which = {which} but ids has only {len(masks)} mask token(s)")
+    n, position = len(ids), masks[which]
+    input_ids = torch.cat([ids, torch.tensor([start_id], dtype=ids.dtype, device=ids.device)])
+    position_ids = torch.stack([
+        torch.cat([torch.arange(n, device=ids.device), torch.tensor([position], device=ids.device)]),
+        torch.cat([torch.zeros(n, dtype=torch.long, device=ids.device),
+                   torch.ones(1, dtype=torch.long, device=ids.device)]),
+    ])  # [2, n + 1]
+    return {"input_ids": input_ids, "position_ids": position_ids, "sep": n, "mask_position": position}

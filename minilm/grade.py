@@ -5,13 +5,24 @@ define the same functions; ``tests/exercises/test_exNN_topic.py`` grades either 
 tests load the module under grade with ``load_target("exNN_topic")``: the solutions by
 default (so the course's own CI is green), the learner's with ``pytest --target exercises``
 or ``python -m minilm grade``.
+
+``grade(names, target=...)`` runs those tests in a separate Python process (so a learner's
+crash or endless loop cannot take a notebook down) and returns one ``Score`` per exercise;
+``print_table`` prints them; ``check(name)`` is the notebook's "check your exercise" cell:
+it shows the score and a friendly message and never raises.
 """
 
 from __future__ import annotations
 
+import html
 import importlib.util
+import json
 import os
+import subprocess
 import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -41,3 +52,206 @@ def load_target(name: str, target: str | None = None) -> ModuleType:
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module
+
+
+# --- grading: run the graded tests in a subprocess, count, show -------------------------
+
+POINTS_PER_EXERCISE = 10  # every exercise weighs the same, however many tests it has
+TESTS_DIR = Path("tests") / "exercises"
+
+
+@dataclass(frozen=True)
+class GradedTest:
+    name: str      # the test function, e.g. "test_causal_mask_matches_minilm[7]"
+    outcome: str   # "passed", "failed", "error" or "skipped"
+    message: str   # one line: why it did not pass ("" when it passed)
+
+
+@dataclass(frozen=True)
+class Score:
+    """One row of the score table."""
+
+    exercise: str                 # "ex00_warmup"
+    passed: int                   # graded tests that pass
+    total: int                    # graded tests in tests/exercises/test_<exercise>.py
+    points: float                 # POINTS_PER_EXERCISE * passed / total, one decimal
+    tests: tuple[GradedTest, ...] = ()
+    errors: tuple[str, ...] = ()  # the test file could not be collected (e.g. a SyntaxError)
+
+    @property
+    def max_points(self) -> int:
+        return POINTS_PER_EXERCISE
+
+
+def exercise_names() -> list[str]:
+    """Every gradable exercise: ``tests/exercises/test_<name>.py`` files, sorted."""
+    tests = course_root() / TESTS_DIR
+    return sorted(p.stem.removeprefix("test_") for p in tests.glob("test_ex*.py"))
+
+
+def resolve_names(names: Iterable[str] | str | None = None) -> list[str]:
+    """``["ex03"]`` or ``["ex03_gpt"]`` -> ``["ex03_gpt"]`` (prefix match); None -> all."""
+    available = exercise_names()
+    if names is None:
+        return available
+    if isinstance(names, str):
+        names = [names]
+    out: list[str] = []
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"exercise names must be non-empty strings like 'ex03', got {name!r}")
+        stem = Path(name).stem.removeprefix("test_")  # "exercises/ex03_gpt.py" also works
+        matches = [stem] if stem in available else [a for a in available if a.startswith(stem)]
+        if not matches:
+            raise ValueError(f"unknown exercise {name!r}; available: {', '.join(available) or 'none'}")
+        out += [m for m in matches if m not in out]
+    return out
+
+
+def _run_pytest(files: list[str], target: str, *extra: str, timeout: float) -> dict:
+    """Run pytest on ``files`` in a fresh interpreter; the plugin's JSON report."""
+    root = course_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        env = dict(os.environ, **{TARGET_ENV: target, "MINILM_GRADE_REPORT": str(report)})
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+        cmd = [sys.executable, "-m", "pytest", *files, "--target", target, "-q",
+               "-p", "no:cacheprovider", "-p", "minilm._grade_plugin",
+               "--continue-on-collection-errors", "-o", "timeout=120", *extra]
+        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+        if not report.is_file():
+            tail = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
+            raise RuntimeError("pytest did not finish:\n" + "\n".join(tail))
+        return json.loads(report.read_text())
+
+
+def grade(names: Iterable[str] | str | None = None, *, target: str = "exercises",
+          timeout: float = 600) -> list[Score]:
+    """Run the graded tests of ``names`` (default: all) against ``target`` and score them.
+
+    ``target="exercises"`` grades the learner's files, ``"solutions"`` the course's own.
+    One pytest process runs every requested exercise; a test file that cannot even be
+    imported scores 0 out of the number of tests it has against the solutions.
+    """
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    selected = resolve_names(names)
+    files = {name: (TESTS_DIR / f"test_{name}.py").as_posix() for name in selected}
+    if not files:
+        return []
+    report = _run_pytest(list(files.values()), target, timeout=timeout)
+    broken = [n for n in selected
+              if any(e["nodeid"] == files[n] for e in report["collection_errors"])]
+    collected = []
+    if broken:  # count their tests where they do import: against the solutions
+        collected = _run_pytest([files[n] for n in broken], "solutions", "--collect-only",
+                                timeout=timeout)["collected"]
+    rows = []
+    for name in selected:
+        prefix = files[name] + "::"
+        tests = tuple(GradedTest(nodeid.removeprefix(prefix), r["outcome"], r["message"])
+                      for nodeid, r in report["tests"].items() if nodeid.startswith(prefix))
+        errors = tuple(e["message"] for e in report["collection_errors"] if e["nodeid"] == files[name])
+        passed = sum(t.outcome == "passed" for t in tests)
+        total = max(len(tests), sum(c.startswith(prefix) for c in collected))
+        points = round(POINTS_PER_EXERCISE * passed / total, 1) if total else 0.0
+        rows.append(Score(name, passed, total, points, tests, errors))
+    return rows
+
+
+def format_table(rows: list[Score]) -> str:
+    """The score table as plain text, with a total line."""
+    width = max([len("exercise"), len("total")] + [len(r.exercise) for r in rows])
+    lines = [f"{'exercise':<{width}}  {'tests passed':>12}  {'points':>11}"]
+    lines.append("-" * len(lines[0]))
+    for r in rows:
+        note = "  (import error)" if r.errors else ""
+        lines.append(f"{r.exercise:<{width}}  {f'{r.passed} / {r.total}':>12}  "
+                     f"{f'{r.points:g} / {r.max_points}':>11}{note}")
+    lines.append("-" * len(lines[0]))
+    passed, total = sum(r.passed for r in rows), sum(r.total for r in rows)
+    points, max_points = sum(r.points for r in rows), sum(r.max_points for r in rows)
+    lines.append(f"{'total':<{width}}  {f'{passed} / {total}':>12}  {f'{points:g} / {max_points}':>11}")
+    return "\n".join(lines)
+
+
+def print_table(rows: list[Score], file=None) -> None:
+    """Print ``format_table(rows)`` (to stdout unless ``file`` is given)."""
+    print(format_table(rows), file=file)
+
+
+# --- check(): the "check your exercise" cell of a notebook ------------------------------
+
+def _message(row: Score) -> str:
+    file = f"exercises/{row.exercise}.py"
+    if row.errors:
+        return f"{file} could not be imported: {row.errors[0]} Fix it and run this cell again."
+    if row.total and row.passed == row.total:
+        return f"All {row.total} tests pass: {row.exercise} is solved. Well done!"
+    if row.passed == 0 and all("NotImplementedError" in t.message for t in row.tests):
+        return (f"0/{row.total} tests pass: the functions in {file} still raise "
+                "NotImplementedError. Fill them in, then run this cell again.")
+    return f"{row.passed}/{row.total} tests pass — keep going."
+
+
+class CheckReport:
+    """What ``check()`` shows: the score line, a message, and the tests that do not pass."""
+
+    def __init__(self, row: Score | None, error: str | None = None) -> None:
+        self.row, self.error = row, error
+
+    @property
+    def message(self) -> str:
+        return self.error if self.row is None else _message(self.row)
+
+    def __repr__(self) -> str:
+        if self.row is None:
+            return f"check: {self.error}"
+        lines = [format_table([self.row]), "", self.message]
+        lines += [f"  ✗ {t.name}: {t.message}" for t in self.row.tests if t.outcome != "passed"]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        if self.row is None:
+            return f"<p style='color:#b3261e'><b>check:</b> {html.escape(self.error or '')}</p>"
+        r = self.row
+        solved = r.total > 0 and r.passed == r.total
+        colour = "#1b7f3b" if solved else ("#b3261e" if r.passed == 0 else "#a15c00")
+        cell = "style='padding:2px 10px;border-bottom:1px solid #ddd;text-align:{}'"
+        head = "".join(f"<th {cell.format(a)}>{h}</th>"
+                       for h, a in [("exercise", "left"), ("tests passed", "right"), ("points", "right")])
+        body = "".join(f"<td {cell.format(a)}>{v}</td>"
+                       for v, a in [(r.exercise, "left"), (f"{r.passed} / {r.total}", "right"),
+                                    (f"{r.points:g} / {r.max_points}", "right")])
+        failing = "".join(f"<li><code>{html.escape(t.name)}</code>: {html.escape(t.message)}</li>"
+                          for t in r.tests if t.outcome != "passed")
+        details = (f"<details><summary>tests that do not pass yet</summary><ul>{failing}</ul></details>"
+                   if failing else "")
+        return (f"<table style='border-collapse:collapse'><tr>{head}</tr><tr>{body}</tr></table>"
+                f"<p style='color:{colour};font-weight:bold'>{html.escape(self.message)}</p>{details}")
+
+
+def check(name: str, *, target: str = "exercises") -> None:
+    """Grade one exercise and show the result; never raises, so a notebook keeps running.
+
+    In a notebook it displays a small HTML table, elsewhere it prints text. Returns None
+    (the cell shows the report once, not twice).
+    """
+    try:
+        rows = grade([name], target=target)
+        if len(rows) != 1:
+            raise ValueError(f"{name!r} matches {len(rows)} exercises; give the full name")
+        report = CheckReport(rows[0])
+    except Exception as err:  # the learner's notebook must keep running whatever happens
+        report = CheckReport(None, f"could not grade {name!r}: {type(err).__name__}: {err}")
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None:
+            display(report)
+            return
+    except Exception:
+        pass
+    print(repr(report))

@@ -9,6 +9,7 @@ notebook and section named here exists and that every function imports.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -70,3 +71,71 @@ CONCEPTS: tuple[Concept, ...] = (
     Concept("X-3", "Prefix-LM / UniLM masks", "02_ar_vs_ae", "", "minilm.masks.prefix_lm_mask"),
     Concept("X-4", "Equal-compute comparison", "08_capstone", "", None),
 )
+
+# The notebooks of the course, in order: file stem -> title (the "# NN · Title" cell).
+NOTEBOOKS: dict[str, str] = {
+    "00_welcome": "Welcome: setup, exercises and the course map",
+    "01_autoencoders_dae": "Autoencoders and denoising autoencoders",
+    "02_ar_vs_ae": "Autoregressive vs autoencoding: CLM, MLM, Seq2Seq",
+    "03_gpt_pretraining": "GPT pretraining",
+    "04_gpt_finetuning_formats": "GPT fine-tuning and input formats",
+    "05_bert_mlm_nsp": "BERT: masked LM and next sentence prediction",
+    "06_bart_noising": "BART's noising functions and T5's span corruption",
+    "07_glm_blank_infilling": "GLM: autoregressive blank infilling",
+    "08_capstone": "Capstone: the objectives at equal compute",
+}
+
+MAP_START, MAP_END = "<!-- course-map:start -->", "<!-- course-map:end -->"
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _source_file(dotted: str) -> str | None:
+    """'minilm.models.gpt.GPT' -> 'minilm/models/gpt.py' (the longest prefix that is a file)."""
+    parts = dotted.split(".")
+    for n in range(len(parts), 0, -1):
+        path = Path(*parts[:n])
+        for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+            if (_ROOT / candidate).is_file():
+                return candidate.as_posix()
+    return None
+
+
+def course_map_markdown(*, root: str = "", notebooks_dir: Path | None = None) -> str:
+    """The course map as a Markdown table: ID | concept | notebook § section | minilm | exercise.
+
+    ``root`` is the relative path from the document to the repository root: "" for the
+    README, "../" for a notebook in notebooks/. Rows whose notebook is not written yet say
+    "coming". The README's copy is regenerated with ``python -m minilm map --update README.md``.
+    """
+    notebooks_dir = notebooks_dir or _ROOT / "notebooks"
+    lines = ["| ID | concept | notebook § section | minilm function | exercise |",
+             "| --- | --- | --- | --- | --- |"]
+    for c in CONCEPTS:
+        if (notebooks_dir / f"{c.notebook}.ipynb").is_file():
+            where = f"[{c.notebook}]({root}notebooks/{c.notebook}.ipynb)"
+            where += f" § {c.section}" if c.section else ""
+        else:
+            where = f"{c.notebook} (coming)"
+        code = "–"
+        if c.function:
+            source = _source_file(c.function)
+            code = f"[`{c.function}`]({root}{source})" if source else f"`{c.function}`"
+        exercise = "–"
+        if c.exercise:
+            stem = c.exercise.split(".")[0]
+            exercise = f"[`{c.exercise}`]({root}exercises/{stem}.py)"
+        lines.append(f"| {c.id} | {c.title} | {where} | {code} | {exercise} |")
+    return "\n".join(lines)
+
+
+def update_readme(path: Path) -> bool:
+    """Replace the text between MAP_START and MAP_END in ``path``; True if it changed."""
+    text = Path(path).read_text()
+    if MAP_START not in text or MAP_END not in text:
+        raise ValueError(f"{path} has no {MAP_START} ... {MAP_END} markers")
+    head, rest = text.split(MAP_START, 1)
+    _, tail = rest.split(MAP_END, 1)
+    new = f"{head}{MAP_START}\n{course_map_markdown()}\n{MAP_END}{tail}"
+    if new != text:
+        Path(path).write_text(new)
+    return new != text

@@ -1,0 +1,85 @@
+"""The ``minilm`` command (also ``python -m minilm``).
+
+    python -m minilm grade              # score table of every exercise (yours, in exercises/)
+    python -m minilm grade ex00 ex03    # some of them; "ex03" and "ex03_gpt" both work
+    python -m minilm grade --target solutions
+    python -m minilm map                # the course map as a Markdown table
+    python -m minilm map --update README.md   # rewrite the map between its markers
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from minilm.grade import grade, print_table, resolve_names
+
+    try:
+        names = resolve_names(args.exercises or None)
+    except (ValueError, TypeError) as err:
+        print(f"minilm grade: {err}", file=sys.stderr)
+        return 2
+    if not names:
+        print("minilm grade: no graded exercises found (tests/exercises/test_ex*.py)", file=sys.stderr)
+        return 2
+    print(f"Grading {args.target}/ ({len(names)} exercise{'s' * (len(names) != 1)}) ...", flush=True)
+    rows = grade(names, target=args.target)
+    print_table(rows)
+    if not args.verbose and any(r.passed < r.total or r.errors for r in rows):
+        print("\nFill in the functions in exercises/ and grade again; add -v to list what does not pass.")
+    if args.verbose:
+        for row in rows:
+            for message in row.errors:
+                print(f"\n{row.exercise}: could not import: {message}")
+            for test in row.tests:
+                if test.outcome != "passed":
+                    print(f"{row.exercise}::{test.name}: {test.outcome}: {test.message}")
+    # A learner with 0 points is not an error: the table is the answer.
+    return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    from minilm.syllabus import course_map_markdown, update_readme
+
+    if args.update:
+        changed = update_readme(Path(args.update))
+        print(f"{args.update}: course map {'updated' if changed else 'already up to date'}")
+    else:
+        print(course_map_markdown())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="minilm", description="minilm course tools: grade your exercises, print the course map.")
+    sub = parser.add_subparsers(dest="command", metavar="{grade,map}")
+    g = sub.add_parser("grade", help="run the graded tests and print a score table",
+                       description="Run tests/exercises/ against your exercises/ (or the solutions/) "
+                                   "and print: exercise, tests passed, points.")
+    g.add_argument("exercises", nargs="*", metavar="exNN",
+                   help="exercises to grade, e.g. ex00 or ex00_warmup (default: all)")
+    g.add_argument("--target", choices=("exercises", "solutions"), default="exercises",
+                   help="grade your exercises/ (default) or the course's solutions/")
+    g.add_argument("-v", "--verbose", action="store_true", help="also list every test that does not pass")
+    g.set_defaults(func=_grade)
+    m = sub.add_parser("map", help="print the course map (syllabus ID -> notebook section -> code)")
+    m.add_argument("--update", metavar="README.md",
+                   help="rewrite the map between <!-- course-map:start/end --> in this file")
+    m.set_defaults(func=_map)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -53,3 +53,27 @@ def setup(seed: int = 0, *, quiet: bool = False) -> torch.Generator:
     if not quiet:
         print("  ".join(f"{k}: {v}" for k, v in versions().items()))
     return torch.Generator().manual_seed(seed)
+
+
+# The first code cell of every notebook, character for character (tests/test_notebooks.py
+# compares each notebook's first code cell with it). It runs unchanged in JupyterLab,
+# VS Code and Colab; in Colab it first fetches and installs the course.
+SETUP_CELL = """# Setup: the same cell works in JupyterLab, VS Code and Google Colab.
+import sys
+
+if "google.colab" in sys.modules:  # Colab starts empty: fetch the course, install it, enable widgets
+    import os
+    import subprocess
+
+    REPO = os.environ.get("MINILM_REPO", "https://github.com/minilm-course/minilm")
+    if not os.path.isdir("/content/minilm"):
+        subprocess.run(["git", "clone", "--depth", "1", REPO, "/content/minilm"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/minilm"], check=True)
+    os.chdir("/content/minilm/notebooks")
+    from google.colab import output
+
+    output.enable_custom_widget_manager()
+
+from minilm.course import FAST, fast, setup
+
+gen = setup(seed=0)"""

@@ -150,36 +150,35 @@ def glm_sample(ids: torch.Tensor, spans, *, mask_id: int, start_id: int, end_id:
     if order is None:
         order = torch.randperm(k, generator=generator, device=_device(generator)).tolist()
     order = _check_order(order, k)
-    device = ids.device
+    tokens = ids.tolist()  # lists: the loops below run over the few spans, slicing is cheap
 
-    # Part A: keep everything outside the spans, and each span's first token turned into [MASK].
-    keep = torch.ones(len(ids), dtype=torch.bool, device=device)
-    mask_positions, removed = [], 0
+    # Part A: the text with each span replaced by ONE [MASK].
+    part_a, mask_positions, previous_end = [], [], 0
     for start, end in spans:
-        keep[start + 1:end] = False
-        mask_positions.append(start - removed)  # earlier spans shrank to one token each
-        removed += end - start - 1
-    starts = torch.tensor([s for s, _ in spans], dtype=torch.long, device=device)
-    part_a = ids.index_fill(0, starts, mask_id)[keep]
+        part_a += tokens[previous_end:start]
+        mask_positions.append(len(part_a))
+        part_a.append(mask_id)
+        previous_end = end
+    part_a += tokens[previous_end:]
     sep = len(part_a)
 
-    # Part B, vectorised over its tokens: span j (in order z) contributes l_j + 1 inputs.
-    b_starts = starts[order] if k else starts
-    b_lengths = torch.tensor([spans[j][1] - spans[j][0] for j in order], dtype=torch.long, device=device)
-    b_masks = torch.tensor([mask_positions[j] for j in order], dtype=torch.long, device=device)
-    block = torch.repeat_interleave(torch.arange(k, device=device), b_lengths + 1)  # span of each B token
-    offset = torch.arange(len(block), device=device) - (torch.cumsum(b_lengths + 1, 0) - b_lengths - 1)[block]
-    source = b_starts[block] + offset  # index in ids of the token *after* this input
-    input_b = torch.where(offset == 0, start_id, ids[(source - 1).clamp(min=0)])  # [S], s_1 .. s_l
-    label_b = torch.where(offset == b_lengths[block], end_id,
-                          ids[source.clamp(max=len(ids) - 1)])  # s_1 .. s_l, [E]
+    # Part B: the spans in order z. Span s of length l reads [S] s_1 .. s_l and predicts
+    # s_1 .. s_l [E]; all of it sits at its [MASK]'s position 1, and at 1 .. l + 1 in position 2.
+    input_b, label_b, position_1, position_2 = [], [], list(range(sep)), [0] * sep
+    for j in order:
+        start, end = spans[j]
+        span = tokens[start:end]
+        input_b += [start_id] + span
+        label_b += span + [end_id]
+        position_1 += [mask_positions[j]] * (len(span) + 1)
+        position_2 += range(1, len(span) + 2)
 
-    input_ids = torch.cat([part_a, input_b])
-    position_ids = torch.stack([
-        torch.cat([torch.arange(sep, device=device), b_masks[block]]),  # position 1
-        torch.cat([torch.zeros(sep, dtype=torch.long, device=device), offset + 1]),  # position 2
-    ])  # [2, T]
-    labels = torch.cat([torch.full((sep,), IGNORE_INDEX, dtype=torch.long, device=device), label_b])
+    def tensor(values):
+        return torch.tensor(values, dtype=torch.long, device=ids.device)
+
+    input_ids = tensor(part_a + input_b)
+    position_ids = tensor([position_1, position_2])  # [2, T]
+    labels = tensor([IGNORE_INDEX] * sep + label_b)
     return {"input_ids": input_ids, "position_ids": position_ids, "labels": labels, "sep": sep,
             "spans": spans, "order": order, "mask_positions": mask_positions}
 

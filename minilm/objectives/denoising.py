@@ -244,15 +244,14 @@ def sentence_spans(ids: torch.Tensor, *, full_stop_id: int, special_ids=()) -> l
     _check_ids(ids)
     _check_id(full_stop_id, "full_stop_id")
     head, tail = _edges(ids, special_ids)
-    body = ids[head:len(ids) - tail]
-    if len(body) == 0:
+    end = len(ids) - tail
+    if end == head:
         return []
-    is_stop = body == full_stop_id
-    closes = is_stop.clone()
-    closes[:-1] &= ~is_stop[1:]  # only the last full stop of a run closes a sentence
-    ends = (closes.nonzero().flatten() + head + 1).tolist()
-    if not ends or ends[-1] != head + len(body):
-        ends.append(head + len(body))  # the unfinished last sentence
+    stops = ((ids[head:end] == full_stop_id).nonzero().flatten() + head).tolist()
+    # Only the last full stop of a run closes a sentence; text after the last one is a sentence.
+    ends = [i + 1 for i, j in zip(stops, stops[1:] + [None], strict=True) if j != i + 1]
+    if not ends or ends[-1] != end:
+        ends.append(end)
     return list(zip([head] + ends[:-1], ends, strict=True))
 
 
@@ -262,9 +261,12 @@ def _sentence_permutation(ids, full_stop_id, special_ids, generator):
     if not spans:
         return ids.clone(), []
     order = torch.randperm(len(spans), generator=generator, device=_device(generator)).tolist()
-    head, tail = spans[0][0], spans[-1][1]
-    pieces = [ids[:head]] + [ids[spans[i][0]:spans[i][1]] for i in order] + [ids[tail:]]
-    return torch.cat(pieces), order
+    tokens = ids.tolist()  # a list: the loop runs over the few sentences, slicing is cheap
+    out = tokens[:spans[0][0]]
+    for i in order:
+        out += tokens[spans[i][0]:spans[i][1]]
+    out += tokens[spans[-1][1]:]
+    return torch.tensor(out, dtype=ids.dtype, device=ids.device), order
 
 
 def sentence_permutation(ids: torch.Tensor, *, full_stop_id: int, special_ids=(),

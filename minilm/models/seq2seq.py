@@ -1,0 +1,145 @@
+"""An encoder-decoder Transformer for sequence-to-sequence LM (Vaswani et al., 2017; BART; T5).
+
+    encoder:  H = Encoder(x)                         bidirectional over the source x
+    decoder:  P(y_t | y_<t, x) = softmax(s_t W_e^T)  s_t from causal self-attention over
+                                                     y_<t plus cross-attention to H
+
+    L = -sum_t log P(y_t | y_<t, x)
+
+Three masks make the difference (``minilm.masks.encoder_decoder_masks``): bidirectional
+over the source, causal over the target, and a cross mask that lets every target
+position read every real source position. Source and target share one embedding table,
+which is also the output layer (as in BART and T5).
+
+The decoder reads the target shifted right by one, ``decoder_input_ids = [start, y_1, ...,
+y_{T-1}]``, and ``labels = [y_1, ..., y_T]`` are aligned with its outputs: ``shift_right``
+builds the former from the latter. BART (notebook 06) reuses this class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from minilm.checks import check_generator, check_positive_int, check_tensor
+from minilm.generate import sample_next
+from minilm.masks import causal_padding_mask, cross_mask, padding_mask
+from minilm.models.common import IGNORE_INDEX, ModelOutput, token_cross_entropy
+from minilm.nn import Embeddings, EncoderDecoderStack, KVCache, StackOutput, TransformerConfig, init_weights
+
+
+@dataclass
+class Seq2SeqConfig(TransformerConfig):
+    """Sizes of both stacks (each has ``n_layers`` blocks); defaults train in seconds on CPU."""
+
+    @classmethod
+    def tiny(cls, vocab_size: int, **overrides) -> Seq2SeqConfig:
+        """Smallest useful preset, for tests and ``MINILM_FAST=1`` notebooks."""
+        return cls(**{"vocab_size": vocab_size, "max_len": 64, "d_model": 64, "n_layers": 2,
+                      "n_heads": 4, **overrides})
+
+
+def shift_right(labels: torch.Tensor, *, start_id: int, pad_id: int) -> torch.Tensor:
+    """Decoder inputs from labels: ``[start, y_1, ..., y_{T-1}]``; -100 labels become ``pad_id``.
+
+    labels            = [ anna  lives  <e>   -100 ]
+    decoder_input_ids = [ <s>   anna   lives <e>  ]   (the <e> under a -100 label is never scored)
+    """
+    check_tensor(labels, "labels", ndim=(1, 2), integer=True)
+    shifted = torch.full_like(labels, start_id)
+    shifted[..., 1:] = labels[..., :-1]
+    return shifted.masked_fill(shifted == IGNORE_INDEX, pad_id)
+
+
+class Seq2Seq(nn.Module):
+    """Encoder + causal decoder with cross-attention, shared embeddings, tied output layer."""
+
+    def __init__(self, config: Seq2SeqConfig):
+        super().__init__()
+        self.config = config
+        self.embed = Embeddings(config)              # shared by source and target
+        self.stack = EncoderDecoderStack(config)
+        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        init_weights(self, config.n_layers)
+        if config.tie_embeddings:
+            self.lm_head.weight = self.embed.token.weight
+
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *,
+               output_attentions: bool = False) -> StackOutput:
+        """Source [B, S] -> encoder states [B, S, d], bidirectional with padding hidden."""
+        mask = None if attention_mask is None else padding_mask(_same_shape(attention_mask, input_ids))
+        return self.stack.encoder(self.embed(input_ids), mask=mask, output_attentions=output_attentions)
+
+    def forward(self, input_ids: torch.Tensor, *, decoder_input_ids: torch.Tensor,
+                attention_mask: torch.Tensor | None = None,
+                decoder_attention_mask: torch.Tensor | None = None,
+                labels: torch.Tensor | None = None, encoder_outputs: StackOutput | None = None,
+                cache: KVCache | None = None, output_attentions: bool = False) -> ModelOutput:
+        """``input_ids`` [B, S] (source) and ``decoder_input_ids`` [B, T] -> ``logits`` [B, T, vocab].
+
+        ``labels`` [B, T] are aligned with the logits (see ``shift_right``). Pass
+        ``encoder_outputs`` to reuse an encoding and ``cache`` to decode one token at a time.
+        """
+        check_tensor(decoder_input_ids, "decoder_input_ids", ndim=2, integer=True)
+        if encoder_outputs is None:
+            encoder_outputs = self.encode(input_ids, attention_mask, output_attentions=output_attentions)
+        past = 0 if cache is None else len(cache)
+        tgt = self.embed(decoder_input_ids, past_length=past)
+        T = decoder_input_ids.shape[1]
+        tgt_mask = None
+        if decoder_attention_mask is not None:
+            tgt_mask = causal_padding_mask(_same_shape(decoder_attention_mask, decoder_input_ids,
+                                                       "decoder_attention_mask", "decoder_input_ids"))
+        src_mask = None if attention_mask is None else cross_mask(attention_mask, T)
+        _, dec = self.stack(None, tgt, tgt_mask=tgt_mask, cross_mask=src_mask, cache=cache,
+                            encoder_out=encoder_outputs, output_attentions=output_attentions)
+        logits = self.lm_head(dec.hidden_states)
+        loss = None if labels is None else token_cross_entropy(logits, labels)
+        return ModelOutput(loss=loss, logits=logits, hidden_states=dec.hidden_states,
+                           attentions=dec.attentions, cross_attentions=dec.cross_attentions)
+
+    @torch.no_grad()
+    def generate(self, input_ids: torch.Tensor, *, start_id: int, max_new_tokens: int,
+                 attention_mask: torch.Tensor | None = None, eos_token_id: int | None = None,
+                 temperature: float = 0.0, top_k: int | None = None, top_p: float | None = None,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        """Encode the source once, then decode token by token from ``start_id``.
+
+        Returns the generated target [B, 1 + n] (it starts with ``start_id``). Greedy by
+        default (``temperature=0``); rows that emitted ``eos_token_id`` keep emitting it.
+        """
+        check_tensor(input_ids, "input_ids", ndim=2, integer=True)
+        check_positive_int(max_new_tokens, "max_new_tokens")
+        check_generator(generator)
+        if max_new_tokens + 1 > self.config.max_len:
+            raise ValueError(f"max_new_tokens + 1 ({max_new_tokens + 1}) exceeds max_len "
+                             f"({self.config.max_len})")
+        was_training = self.training
+        self.eval()
+        memory = self.encode(input_ids, attention_mask)
+        out = torch.full((input_ids.shape[0], 1), start_id, dtype=input_ids.dtype, device=input_ids.device)
+        cache = KVCache(self.config.n_layers)
+        finished = torch.zeros(out.shape[0], dtype=torch.bool, device=out.device)
+        for _ in range(max_new_tokens):
+            logits = self(input_ids, decoder_input_ids=out[:, -1:], attention_mask=attention_mask,
+                          encoder_outputs=memory, cache=cache).logits[:, -1]
+            next_id = sample_next(logits, temperature=temperature, top_k=top_k, top_p=top_p,
+                                  generator=generator)
+            if eos_token_id is not None:
+                next_id = next_id.masked_fill(finished, eos_token_id)
+                finished |= next_id == eos_token_id
+            out = torch.cat([out, next_id.unsqueeze(1)], dim=1)
+            if eos_token_id is not None and finished.all():
+                break
+        self.train(was_training)
+        return out
+
+
+def _same_shape(mask, ids, mask_name="attention_mask", ids_name="input_ids"):
+    check_tensor(mask, mask_name, ndim=2)
+    if mask.shape != ids.shape:
+        raise ValueError(f"{mask_name} must have the shape of {ids_name} {tuple(ids.shape)}, "
+                         f"got {tuple(mask.shape)}")
+    return mask

@@ -1,0 +1,102 @@
+"""The exercises hang together: every stub has a solution with the same API and graded tests,
+every graded test FAILS on the shipped stubs (so no test passes for free), and every graded
+test passes on the solutions (so a correct answer can reach full points).
+
+The graded tests run in subprocesses through ``minilm.grade.grade``, exactly as
+``python -m minilm grade`` runs them for a learner.
+"""
+
+import inspect
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from minilm.grade import exercise_names, grade, load_target
+
+ROOT = Path(__file__).resolve().parents[2]
+STUBS = sorted(p.stem for p in (ROOT / "exercises").glob("ex[0-9]*.py"))
+GRADED = exercise_names()
+
+
+def public_api(module) -> dict[str, str]:
+    """name -> signature of every public function and class defined in ``module``."""
+    return {name: str(inspect.signature(obj)) for name, obj in vars(module).items()
+            if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))
+            and obj.__module__ == module.__name__}
+
+
+def edited_by_learner(name: str) -> bool:
+    """True if git says exercises/<name>.py differs from the committed stub."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        return False
+    status = subprocess.run(["git", "status", "--porcelain", "--", f"exercises/{name}.py"], cwd=ROOT,
+                            capture_output=True, text=True)
+    return status.returncode == 0 and status.stdout[:2].strip() not in ("", "??")
+
+
+@pytest.fixture(scope="module")
+def scores():
+    """target -> {exercise: Score}, graded once per target for the whole module."""
+    cache: dict[str, dict] = {}
+
+    def get(target: str) -> dict:
+        if target not in cache:
+            cache[target] = {row.exercise: row for row in grade(GRADED, target=target)}
+        return cache[target]
+    return get
+
+
+def test_there_are_exercises():
+    assert STUBS, "exercises/ holds no exNN_*.py files"
+    assert "ex00_warmup" in STUBS
+
+
+def test_every_graded_test_file_belongs_to_an_exercise():
+    orphans = sorted(set(GRADED) - set(STUBS))
+    assert orphans == [], "tests/exercises/test_<name>.py without exercises/<name>.py"
+
+
+@pytest.mark.parametrize("name", STUBS)
+def test_each_stub_has_a_solution_and_graded_tests(name):
+    assert re.fullmatch(r"ex\d\d_[a-z0-9_]+", name), f"{name}: name exercises exNN_topic.py"
+    assert (ROOT / "solutions" / f"{name}.py").is_file(), f"solutions/{name}.py is missing"
+    test_file = ROOT / "tests" / "exercises" / f"test_{name}.py"
+    assert test_file.is_file(), f"tests/exercises/test_{name}.py is missing"
+    assert f'load_target("{name}")' in test_file.read_text(), \
+        f"{test_file.name} must grade its own exercise: ex = load_target(\"{name}\")"
+
+
+@pytest.mark.parametrize("name", STUBS)
+def test_stub_and_solution_have_the_same_public_functions_and_signatures(name):
+    stub, solution = load_target(name, "exercises"), load_target(name, "solutions")
+    stub_api = public_api(stub)
+    assert stub_api, f"exercises/{name}.py defines no public function"
+    assert stub_api == public_api(solution)
+    for fn_name in stub_api:
+        doc = inspect.getdoc(getattr(stub, fn_name)) or ""
+        assert len(doc) > 40, f"exercises/{name}.py: {fn_name} needs a docstring stating the task"
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_every_graded_test_fails_on_the_stubs(name, scores):
+    if edited_by_learner(name):
+        pytest.skip(f"exercises/{name}.py has your edits; this check is for the shipped stubs")
+    row = scores("exercises")[name]
+    assert row.errors == (), f"test_{name}.py does not even import against the stubs: {row.errors}"
+    assert row.total > 0, f"test_{name}.py has no tests"
+    passing = [t.name for t in row.tests if t.outcome == "passed"]
+    assert passing == [], f"these graded tests pass on the unsolved stub (they must fail): {passing}"
+    not_failing = {t.name: t.outcome for t in row.tests if t.outcome != "failed"}
+    assert not_failing == {}, "a graded test must fail in its body, not error or skip"
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_every_graded_test_passes_on_the_solutions(name, scores):
+    row = scores("solutions")[name]
+    assert row.errors == ()
+    failing = {t.name: t.message for t in row.tests if t.outcome != "passed"}
+    assert failing == {}
+    assert row.passed == row.total > 0 and row.points == row.max_points

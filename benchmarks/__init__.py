@@ -1,0 +1,1 @@
+"""Throughput and timing benchmarks of minilm; run them with ``python benchmarks/run.py``."""

@@ -1,0 +1,83 @@
+"""Run the benchmarks and print one Markdown table each (optionally write them as JSON).
+
+    python benchmarks/run.py                      # all five tables, a few minutes
+    python benchmarks/run.py --quick              # fewer repeats, headline rows only
+    python benchmarks/run.py --only attention     # one table (repeat --only for more)
+    python benchmarks/run.py --json benchmarks/results/latest.json --markdown benchmarks/results/latest.md
+    python benchmarks/run.py --only course --full-notebooks --tests   # the slow course timings
+
+Run it on an otherwise idle machine: the load average is printed with the results, and
+numbers taken while other processes compete for the cores are only good for ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python benchmarks/run.py` puts benchmarks/, not the repo, on the path
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import environment, load_average, set_threads  # noqa: E402
+
+# name -> module; they run in this order (training reads the matmul ceiling, data the step time).
+BENCHMARKS = {
+    "matmul": "benchmarks.bench_matmul",
+    "training": "benchmarks.bench_training",
+    "attention": "benchmarks.bench_attention",
+    "data": "benchmarks.bench_data",
+    "course": "benchmarks.bench_course",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and rows")
+    parser.add_argument("--only", action="append", choices=list(BENCHMARKS), metavar="NAME",
+                        help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}")
+    parser.add_argument("--json", type=Path, help="write every table and its raw numbers here")
+    parser.add_argument("--markdown", type=Path, help="also write the printed tables to this file")
+    parser.add_argument("--threads", type=int, help="torch threads (default: all available cores)")
+    parser.add_argument("--full-notebooks", action="store_true",
+                        help="course table: also run every notebook in full mode (slow)")
+    parser.add_argument("--tests", action="store_true", help="course table: also time the test suite")
+    parser.add_argument("--tiny", action="store_true", help="tiny sizes, one repeat: checks the scripts run")
+    args = parser.parse_args(argv)
+
+    threads = set_threads(args.threads)
+    env = environment()
+    header = (f"Measured on {env['cpu']} ({env['cores']} cores), {threads} threads, torch {env['torch']}, "
+              f"Python {env['python']}; load average {env['load_average_1min']} at the start.")
+    print(header + "\n", flush=True)
+    results, outputs = {}, [header, ""]
+    for name in args.only or BENCHMARKS:
+        module = importlib.import_module(BENCHMARKS[name])
+        kwargs = {"quick": args.quick, "tiny": args.tiny, "threads": threads, "previous": results}
+        if name == "course":
+            kwargs.update(full=args.full_notebooks, tests=args.tests)
+        start = time.perf_counter()
+        table = module.run(**kwargs)
+        seconds = time.perf_counter() - start
+        table.notes.append(f"Took {seconds:.0f} s; load average {load_average()} at the end.")
+        results[name] = table
+        text = table.markdown()
+        print(text, flush=True)
+        outputs.append(text)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"environment": env, "quick": args.quick,
+                   "tables": {name: table.as_dict() for name, table in results.items()}}
+        args.json.write_text(json.dumps(payload, indent=1, default=str) + "\n")
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text("\n".join(outputs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -135,9 +135,11 @@ def plot_mask(mask: torch.Tensor, tokens: Sequence[str] | None = None, *,
     ax.tick_params(which="major", length=0)
     for side in ax.spines.values():
         side.set_visible(False)
-    for b in lines:
-        ax.axvline(b - 0.5, color=BOUNDARY, linewidth=2)
-        ax.axhline(b - 0.5, color=BOUNDARY, linewidth=2)
+    for b in lines:  # in data coordinates, so the lines end where the matrix ends
+        ax.plot([b - 0.5, b - 0.5], [-0.5, T - 0.5], color=BOUNDARY, linewidth=2)
+        ax.plot([-0.5, S - 0.5], [b - 0.5, b - 0.5], color=BOUNDARY, linewidth=2)
+    ax.set_xlim(-0.5, S - 0.5)
+    ax.set_ylim(T - 0.5, -0.5)
     if q is not None:
         ax.get_yticklabels()[q].set(color=ACCENT, fontweight="bold")
         for j in torch.nonzero(mask[q]).flatten().tolist():
@@ -214,7 +216,9 @@ def plot_attention(weights: torch.Tensor, tokens: Sequence[str] | None = None, *
     ax.set_xlabel("keys")
     ax.set_ylabel("queries")
     ax.tick_params(length=0)
-    fig.colorbar(image, ax=ax, shrink=0.8, label="attention weight")
+    for side in ax.spines.values():
+        side.set_visible(False)
+    fig.colorbar(image, ax=ax, shrink=0.7, label="attention weight")
     if title:
         ax.set_title(title, fontweight="bold")
     return fig

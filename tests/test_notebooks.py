@@ -1,0 +1,159 @@
+"""Notebook conventions (docs/CONTRIBUTING.md) and the course map (minilm/syllabus.py).
+
+Running the notebooks is nbval's job (``MINILM_FAST=1 pytest --nbval-lax notebooks``, the
+README's test command); these tests read them: no committed outputs, the same setup cell,
+the same head and foot, and every syllabus row pointing at a real heading and real code.
+"""
+
+import importlib
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from minilm.course import SETUP_CELL
+from minilm.grade import exercise_names
+from minilm.syllabus import CONCEPTS, MAP_END, MAP_START, NOTEBOOKS, course_map_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = ROOT / "notebooks"
+FILES = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+FOOT = ["Summary", "Exercises", "Read next"]
+
+
+def read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def headings(nb) -> list[str]:
+    """The text of every Markdown heading (without the #'s), code fences skipped."""
+    out = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        fenced = False
+        for line in cell.source.splitlines():
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+            elif not fenced and re.match(r"#{1,6} ", line):
+                out.append(line.lstrip("#").strip())
+    return out
+
+
+def code_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_the_welcome_notebook_exists():
+    assert (NOTEBOOK_DIR / "00_welcome.ipynb").is_file()
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_notebook_is_numbered_and_on_the_course_map(path):
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+", path.stem), "name notebooks NN_topic.ipynb"
+    assert path.stem in NOTEBOOKS, f"add {path.stem!r} to minilm.syllabus.NOTEBOOKS"
+    nbformat.validate(read(path))
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_notebook_is_committed_without_outputs(path):
+    nb = read(path)
+    dirty = [i for i, c in enumerate(nb.cells)
+             if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+    assert dirty == [], f"cells {dirty} have outputs or execution counts: clear them before committing"
+    assert "widgets" not in nb.metadata, "saved widget state: clear it (Edit > Clear Outputs of All Cells)"
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_first_code_cell_is_the_setup_cell(path):
+    cells = code_cells(read(path))
+    assert cells, "a notebook without code"
+    assert cells[0].source == SETUP_CELL, "the first code cell must be minilm.course.SETUP_CELL, unchanged"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_notebook_has_the_course_head_and_foot(path):
+    nb = read(path)
+    assert nb.cells[0].cell_type == "markdown"
+    number = path.stem[:2]
+    title = nb.cells[0].source
+    assert re.match(rf"# {number} · \S", title), f"the first cell is the title '# {number} · ...'"
+    found = headings(nb)
+    assert found[-len(FOOT):] == FOOT, f"the notebook ends with the sections {FOOT}, got {found[-3:]}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_check_cells_name_real_exercises(path):
+    names = exercise_names()
+    for cell in code_cells(read(path)):
+        for name in re.findall(r"""\bcheck\(\s*["']([^"']+)["']""", cell.source):
+            assert any(n == name or n.startswith(name) for n in names), f"check({name!r}): no such exercise"
+
+
+# The course map ----------------------------------------------------------------------
+
+def test_every_concept_names_a_known_notebook():
+    unknown = {c.id: c.notebook for c in CONCEPTS if c.notebook not in NOTEBOOKS}
+    assert unknown == {}
+    assert len({c.id for c in CONCEPTS}) == len(CONCEPTS), "syllabus IDs must be unique"
+
+
+@pytest.mark.parametrize("concept", [c for c in CONCEPTS if (NOTEBOOK_DIR / f"{c.notebook}.ipynb").is_file()],
+                         ids=lambda c: c.id)
+def test_each_concept_of_a_written_notebook_points_at_one_of_its_headings(concept):
+    assert concept.section, f"{concept.id}: fill in its section (a heading of {concept.notebook})"
+    found = headings(read(NOTEBOOK_DIR / f"{concept.notebook}.ipynb"))
+    assert concept.section in found, f"{concept.id}: no heading {concept.section!r} in {concept.notebook}"
+
+
+def resolve(dotted: str):
+    parts = dotted.split(".")
+    for n in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:n]))
+        except ModuleNotFoundError:
+            continue
+        for attr in parts[n:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ModuleNotFoundError(dotted)
+
+
+@pytest.mark.parametrize("concept", [c for c in CONCEPTS if c.function], ids=lambda c: c.id)
+def test_each_concept_function_imports(concept):
+    assert concept.function.startswith("minilm.")
+    assert callable(resolve(concept.function))
+
+
+@pytest.mark.parametrize("concept", [c for c in CONCEPTS if c.exercise], ids=lambda c: c.id)
+def test_each_concept_exercise_exists(concept):
+    stem, _, function = concept.exercise.partition(".")
+    path = ROOT / "exercises" / f"{stem}.py"
+    assert path.is_file(), f"{concept.id}: exercises/{stem}.py does not exist"
+    if function:
+        assert re.search(rf"^(def|class) {re.escape(function)}\b", path.read_text(), re.M), \
+            f"{concept.id}: exercises/{stem}.py defines no {function}"
+
+
+def test_course_map_marks_unwritten_notebooks_as_coming(tmp_path):
+    (tmp_path / "00_welcome.ipynb").write_text("{}")
+    table = course_map_markdown(notebooks_dir=tmp_path).splitlines()
+    assert table[0] == "| ID | concept | notebook § section | minilm function | exercise |"
+    assert len(table) == 2 + len(CONCEPTS)
+    glm3 = next(line for line in table if line.startswith("| GLM-3 |"))
+    assert "07_glm_blank_infilling (coming)" in glm3
+    assert "[`minilm.masks.glm_mask`](minilm/masks.py)" in glm3
+    in_notebook = course_map_markdown(root="../", notebooks_dir=tmp_path)
+    assert "](../minilm/masks.py)" in in_notebook
+
+
+def test_readme_shows_the_current_course_map():
+    readme = ROOT / "README.md"
+    if not readme.is_file():
+        pytest.skip("README.md is not written yet")
+    text = readme.read_text()
+    assert MAP_START in text and MAP_END in text, "the README needs the course-map markers"
+    assert course_map_markdown() in text, \
+        "the README's course map is stale: run python -m minilm map --update README.md"

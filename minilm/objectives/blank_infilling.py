@@ -26,34 +26,33 @@ Part A sees only Part A; Part B sees Part A and the Part B tokens before it:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
 
 from minilm.checks import check_generator, check_positive_int, check_probability, check_tensor
 from minilm.models.common import IGNORE_INDEX
+from minilm.objectives._util import generator_device, long_tensor, special_edges
 
 __all__ = ["sample_spans", "glm_sample", "blank_infilling", "glm_collate", "glm_generation_context"]
 
 
-def _device(generator) -> torch.device:
-    return generator.device if generator is not None else torch.device("cpu")
-
-
 def _positive_poisson(count: int, lam: float, generator) -> list[int]:
     """``count``-ish draws of Poisson(lam) conditioned on being >= 1 (a span has a token)."""
-    draws = torch.poisson(torch.full((max(count, 4),), lam, device=_device(generator)), generator=generator)
+    rate = torch.full((max(count, 4),), lam, device=generator_device(generator))
+    draws = torch.poisson(rate, generator=generator)
     return [d for d in draws.long().tolist() if d > 0]
 
 
 def sample_spans(length: int, *, mask_ratio: float = 0.15, poisson_lambda: float = 3.0,
                  generator: torch.Generator | None = None) -> list[tuple[int, int]]:
-    """Spans to blank out of a text of ``length`` tokens (GLM Sec. 2.3, "Pretraining").
+    """Spans to blank out of a text of ``length`` tokens (GLM's pretraining setup).
 
-    "We randomly sample spans of length drawn from a Poisson distribution with lambda = 3
-    [...] until at least 15% of the original tokens are masked." Span lengths are
-    Poisson(lambda) conditioned on >= 1, so their mean is ``lambda / (1 - exp(-lambda))``
-    (3.16 for lambda = 3); drawing stops once ``mask_ratio * length`` tokens are covered.
+    As in the paper, span lengths come from a Poisson distribution with lambda = 3 and new
+    spans are drawn until at least 15 % (``mask_ratio``) of the tokens are masked. A span
+    has at least one token, so lengths are Poisson(lambda) conditioned on >= 1 (as in
+    THUDM's code), with mean ``lambda / (1 - exp(-lambda))`` = 3.16 for lambda = 3.
     Spans are placed uniformly at random with at least one kept token between two spans
     (as in THUDM's code), so each becomes a separate [MASK]. When the spans and their gaps
     cannot all fit (``mask_ratio`` above ~0.6), the last span is shortened or dropped.
@@ -65,8 +64,9 @@ def sample_spans(length: int, *, mask_ratio: float = 0.15, poisson_lambda: float
     mask_ratio = check_probability(mask_ratio, "mask_ratio")
     if isinstance(poisson_lambda, bool) or not isinstance(poisson_lambda, (int, float)):
         raise TypeError(f"poisson_lambda must be a number > 0, got {type(poisson_lambda).__name__}")
-    if not poisson_lambda > 0:
-        raise ValueError(f"poisson_lambda must be > 0 (the mean span length), got {poisson_lambda}")
+    if not 0 < poisson_lambda < math.inf:
+        raise ValueError(f"poisson_lambda must be a finite number > 0 (the mean span length), "
+                         f"got {poisson_lambda}")
     check_generator(generator)
     budget = mask_ratio * length
     if budget == 0:
@@ -90,7 +90,7 @@ def sample_spans(length: int, *, mask_ratio: float = 0.15, poisson_lambda: float
     # Uniform placement: of the free + k "items" (free tokens and spans, in reading order),
     # choose which k are spans. A random permutation's first k entries, in the order drawn,
     # also pair the lengths with slots at random (the lengths are shuffled, as in GLM).
-    slots = torch.randperm(free + k, generator=generator, device=_device(generator))[:k].tolist()
+    slots = torch.randperm(free + k, generator=generator, device=generator_device(generator))[:k].tolist()
     spans, start, previous = [], 0, -1
     for slot, ell in sorted(zip(slots, lengths, strict=True)):
         start += slot - previous - 1  # free tokens before this span
@@ -148,7 +148,7 @@ def glm_sample(ids: torch.Tensor, spans, *, mask_id: int, start_id: int, end_id:
     spans = _check_spans(spans, len(ids))
     k = len(spans)
     if order is None:
-        order = torch.randperm(k, generator=generator, device=_device(generator)).tolist()
+        order = torch.randperm(k, generator=generator, device=generator_device(generator)).tolist()
     order = _check_order(order, k)
     tokens = ids.tolist()  # lists: the loops below run over the few spans, slicing is cheap
 
@@ -173,12 +173,9 @@ def glm_sample(ids: torch.Tensor, spans, *, mask_id: int, start_id: int, end_id:
         position_1 += [mask_positions[j]] * (len(span) + 1)
         position_2 += range(1, len(span) + 2)
 
-    def tensor(values):
-        return torch.tensor(values, dtype=torch.long, device=ids.device)
-
-    input_ids = tensor(part_a + input_b)
-    position_ids = tensor([position_1, position_2])  # [2, T]
-    labels = tensor([IGNORE_INDEX] * sep + label_b)
+    input_ids = long_tensor(part_a + input_b, ids.device)
+    position_ids = long_tensor(position_1 + position_2, ids.device).view(2, -1)  # [2, T]
+    labels = long_tensor([IGNORE_INDEX] * sep + label_b, ids.device)
     return {"input_ids": input_ids, "position_ids": position_ids, "labels": labels, "sep": sep,
             "spans": spans, "order": order, "mask_positions": mask_positions}
 
@@ -192,14 +189,7 @@ def blank_infilling(ids: torch.Tensor, *, mask_id: int, start_id: int, end_id: i
     blanked out; spans are sampled in the text between them.
     """
     check_tensor(ids, "ids", ndim=1, integer=True)
-    special = set(special_ids.tolist() if isinstance(special_ids, torch.Tensor) else special_ids)
-    tokens = ids.tolist() if special else []
-    head = 0
-    while head < len(tokens) and tokens[head] in special:
-        head += 1
-    tail = 0
-    while tail < len(tokens) - head and tokens[-1 - tail] in special:
-        tail += 1
+    head, tail = special_edges(ids, special_ids)
     body = len(ids) - head - tail
     spans = [] if body == 0 else sample_spans(body, mask_ratio=mask_ratio, poisson_lambda=poisson_lambda,
                                               generator=generator)

@@ -33,11 +33,11 @@ as well, so a notebook can draw it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 import torch
 
 from minilm.checks import check_generator, check_positive_int, check_probability, check_tensor
+from minilm.objectives._util import generator_device, long_tensor, special_edges, special_set
 
 __all__ = [
     "select_tokens",
@@ -64,47 +64,15 @@ def _check_id(value, name: str) -> int:
     return check_positive_int(value, name, allow_zero=True)
 
 
-def _special_set(special_ids) -> frozenset[int]:
-    """``special_ids`` (ints, or a tensor of them) as a set, checked."""
-    if isinstance(special_ids, torch.Tensor):
-        return frozenset(special_ids.reshape(-1).tolist())
-    if not isinstance(special_ids, Iterable) or isinstance(special_ids, (str, bytes)):
-        raise TypeError(f"special_ids must be a sequence of token ids, got {type(special_ids).__name__}")
-    special_ids = frozenset(special_ids)
-    for s in special_ids:
-        if isinstance(s, bool) or not isinstance(s, int):
-            raise TypeError(f"special_ids must contain ints, got {s!r}")
-    return special_ids
-
-
 def _is_special(ids: torch.Tensor, special: frozenset[int]) -> torch.Tensor:
     if not special:
         return torch.zeros_like(ids, dtype=torch.bool)
-    return torch.isin(ids, torch.tensor(sorted(special), device=ids.device))
-
-
-def _edges(ids: torch.Tensor, special_ids) -> tuple[int, int]:
-    """Lengths of the leading and trailing runs of special tokens (``<s> ... <e>``)."""
-    special = _special_set(special_ids)
-    if not special:
-        return 0, 0
-    tokens = ids.tolist()
-    head = 0
-    while head < len(tokens) and tokens[head] in special:
-        head += 1
-    tail = 0
-    while tail < len(tokens) - head and tokens[-1 - tail] in special:
-        tail += 1
-    return head, tail
+    return torch.isin(ids, long_tensor(sorted(special), ids.device, ids.dtype))
 
 
 def _count(n: int, ratio: float) -> int:
     """How many of ``n`` tokens a ratio selects: ``ceil(ratio * n)``, as in fairseq."""
     return min(n, math.ceil(ratio * n - _EPS))
-
-
-def _device(generator) -> torch.device:
-    return generator.device if generator is not None else torch.device("cpu")
 
 
 # ----------------------------------------------------------------------- token masking
@@ -120,13 +88,13 @@ def select_tokens(ids: torch.Tensor, *, ratio: float = 0.15, special_ids=(),
     _check_ids(ids)
     ratio = check_probability(ratio, "ratio")
     check_generator(generator)
-    eligible = ~_is_special(ids, _special_set(special_ids))
+    eligible = ~_is_special(ids, special_set(special_ids))
     k = _count(int(eligible.sum()), ratio)
     chosen = torch.zeros_like(ids, dtype=torch.bool)
     if k == 0:
         return chosen
     # A uniform random score per token; special tokens get 2 so they are never among the k lowest.
-    scores = torch.rand(len(ids), generator=generator, device=_device(generator)).to(ids.device)
+    scores = torch.rand(len(ids), generator=generator, device=generator_device(generator)).to(ids.device)
     scores = scores.masked_fill(~eligible, 2.0)
     chosen[scores.topk(k, largest=False).indices] = True
     return chosen
@@ -154,7 +122,7 @@ def token_deletion(ids: torch.Tensor, *, ratio: float = 0.15, special_ids=(),
 def _poisson_lengths(budget: int, lam: float, generator) -> list[int]:
     """Span lengths ~ Poisson(lam), drawn until they add up to ``budget``; the last one is
     cut so the total is exactly ``budget`` (fairseq does the same). Zeros are kept."""
-    rate = torch.full((budget,), lam, device=_device(generator))
+    rate = torch.full((budget,), lam, device=generator_device(generator))
     lengths, total = [], 0
     while total < budget:  # one round almost always suffices: E[sum] = lam * budget
         for length in torch.poisson(rate, generator=generator).long().tolist():
@@ -171,10 +139,11 @@ def _text_infilling(ids, mask_id, mask_ratio, poisson_lambda, special_ids, gener
     mask_ratio = check_probability(mask_ratio, "mask_ratio")
     if isinstance(poisson_lambda, bool) or not isinstance(poisson_lambda, (int, float)):
         raise TypeError(f"poisson_lambda must be a number > 0, got {type(poisson_lambda).__name__}")
-    if not poisson_lambda > 0:
-        raise ValueError(f"poisson_lambda must be > 0 (the mean span length), got {poisson_lambda}")
+    if not 0 < poisson_lambda < math.inf:
+        raise ValueError(f"poisson_lambda must be a finite number > 0 (the mean span length), "
+                         f"got {poisson_lambda}")
     check_generator(generator)
-    head, tail = _edges(ids, special_ids)
+    head, tail = special_edges(ids, special_ids)
     body = ids[head:len(ids) - tail]
     n = len(body)
     budget = _count(n, mask_ratio)
@@ -187,7 +156,7 @@ def _text_infilling(ids, mask_id, mask_ratio, poisson_lambda, special_ids, gener
     # slots hold spans uniformly places the spans uniformly, without overlap; a random
     # permutation's first k entries also come in random order, which shuffles the lengths.
     m = n - budget + k
-    slots = torch.randperm(m, generator=generator, device=_device(generator))[:k].tolist()
+    slots = torch.randperm(m, generator=generator, device=generator_device(generator))[:k].tolist()
     # Walk the items left to right (a loop over the few spans, not the tokens): `source`
     # says which body token each output position copies, -1 meaning [MASK].
     source, spans, cursor, previous = [], [], 0, -1
@@ -200,7 +169,7 @@ def _text_infilling(ids, mask_id, mask_ratio, poisson_lambda, special_ids, gener
         cursor += length
         previous = slot
     source.extend(range(cursor, n))
-    source = torch.tensor(source, device=ids.device)
+    source = long_tensor(source, ids.device)
     noised = body[source.clamp(min=0)].masked_fill(source < 0, mask_id)
     return torch.cat([ids[:head], noised, ids[len(ids) - tail:]]), spans
 
@@ -243,7 +212,7 @@ def sentence_spans(ids: torch.Tensor, *, full_stop_id: int, special_ids=()) -> l
     """
     _check_ids(ids)
     _check_id(full_stop_id, "full_stop_id")
-    head, tail = _edges(ids, special_ids)
+    head, tail = special_edges(ids, special_ids)
     end = len(ids) - tail
     if end == head:
         return []
@@ -260,13 +229,13 @@ def _sentence_permutation(ids, full_stop_id, special_ids, generator):
     spans = sentence_spans(ids, full_stop_id=full_stop_id, special_ids=special_ids)
     if not spans:
         return ids.clone(), []
-    order = torch.randperm(len(spans), generator=generator, device=_device(generator)).tolist()
+    order = torch.randperm(len(spans), generator=generator, device=generator_device(generator)).tolist()
     tokens = ids.tolist()  # a list: the loop runs over the few sentences, slicing is cheap
     out = tokens[:spans[0][0]]
     for i in order:
         out += tokens[spans[i][0]:spans[i][1]]
     out += tokens[spans[-1][1]:]
-    return torch.tensor(out, dtype=ids.dtype, device=ids.device), order
+    return long_tensor(out, ids.device, ids.dtype), order
 
 
 def sentence_permutation(ids: torch.Tensor, *, full_stop_id: int, special_ids=(),
@@ -291,11 +260,11 @@ def sentence_permutation_order(ids: torch.Tensor, *, full_stop_id: int, special_
 def _document_rotation(ids, special_ids, generator):
     _check_ids(ids)
     check_generator(generator)
-    head, tail = _edges(ids, special_ids)
+    head, tail = special_edges(ids, special_ids)
     n = len(ids) - head - tail
     if n == 0:
         return ids.clone(), head
-    k = int(torch.randint(n, (), generator=generator, device=_device(generator)))
+    k = int(torch.randint(n, (), generator=generator, device=generator_device(generator)))
     body = ids[head:len(ids) - tail]
     out = torch.cat([ids[:head], body[k:], body[:k], ids[len(ids) - tail:]])
     return out, head + k

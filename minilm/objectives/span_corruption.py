@@ -24,19 +24,17 @@ from collections.abc import Sequence
 import torch
 
 from minilm.checks import check_generator, check_positive_int, check_probability, check_tensor
+from minilm.objectives._util import generator_device, long_tensor
 
 __all__ = ["random_spans_noise_mask", "noise_spans", "span_corruption"]
-
-
-def _device(generator) -> torch.device:
-    return generator.device if generator is not None else torch.device("cpu")
 
 
 def _random_segmentation(num_items: int, num_segments: int, generator) -> list[int]:
     """Split ``num_items`` into ``num_segments`` positive lengths, uniformly over all such
     compositions: choose which ``num_segments - 1`` of the ``num_items - 1`` gaps between
     items are cut."""
-    cuts = torch.randperm(num_items - 1, generator=generator, device=_device(generator))[:num_segments - 1]
+    gaps = torch.randperm(num_items - 1, generator=generator, device=generator_device(generator))
+    cuts = gaps[:num_segments - 1]
     bounds = [0] + sorted(c + 1 for c in cuts.tolist()) + [num_items]
     return [b - a for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
@@ -68,12 +66,12 @@ def random_spans_noise_mask(length: int, *, noise_density: float = 0.15, mean_sp
     num_spans = max(round(num_noise / mean_span_length), 1)
     noise_lengths = _random_segmentation(num_noise, num_spans, generator)
     kept_lengths = _random_segmentation(padded - num_noise, num_spans, generator)
-    mask = []
-    for kept, noise in zip(kept_lengths, noise_lengths, strict=True):  # kept_0 noise_0 kept_1 noise_1 ...
-        mask += [False] * kept + [True] * noise
-    mask = torch.tensor(mask[:length])
+    mask = bytearray()  # one byte per token, 0 = kept, 1 = noise: kept_0 noise_0 kept_1 noise_1 ...
+    for kept, noise in zip(kept_lengths, noise_lengths, strict=True):
+        mask += bytes(kept) + b"\x01" * noise
+    mask = torch.frombuffer(mask, dtype=torch.bool)[:length]
     if random_roll:
-        shift = int(torch.randint(length, (), generator=generator, device=_device(generator)))
+        shift = int(torch.randint(length, (), generator=generator, device=generator_device(generator)))
         mask = torch.roll(mask, shift)
     return mask
 
@@ -140,5 +138,4 @@ def span_corruption(ids: torch.Tensor, *, sentinel_ids, noise_density: float = 0
     if eos_id is not None:
         inputs.append(eos_id)
         targets.append(eos_id)
-    return (torch.tensor(inputs, dtype=ids.dtype, device=ids.device),
-            torch.tensor(targets, dtype=ids.dtype, device=ids.device))
+    return long_tensor(inputs, ids.device, ids.dtype), long_tensor(targets, ids.device, ids.dtype)

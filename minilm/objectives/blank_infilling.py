@@ -30,6 +30,7 @@ import math
 from collections.abc import Sequence
 
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
 from minilm.checks import check_generator, check_positive_int, check_probability, check_tensor
 from minilm.models.common import IGNORE_INDEX
@@ -73,7 +74,9 @@ def sample_spans(length: int, *, mask_ratio: float = 0.15, poisson_lambda: float
         return []
     lengths, covered = [], 0
     while covered < budget:
-        for ell in _positive_poisson(round(budget / poisson_lambda) + 1, float(poisson_lambda), generator):
+        # twice the expected number of spans: one round of draws almost always suffices
+        draws = _positive_poisson(2 * round(budget / poisson_lambda) + 4, float(poisson_lambda), generator)
+        for ell in draws:
             lengths.append(ell)
             covered += ell
             if covered >= budget:
@@ -209,19 +212,14 @@ def glm_collate(samples: Sequence[dict], pad_id: int) -> dict[str, torch.Tensor]
         missing = {"input_ids", "position_ids", "labels", "sep"} - set(s)
         if missing:
             raise ValueError(f"samples[{i}] lacks {sorted(missing)}; build samples with glm_sample")
-    B, T = len(samples), max(len(s["input_ids"]) for s in samples)
     device = samples[0]["input_ids"].device
-    input_ids = torch.full((B, T), pad_id, dtype=torch.long, device=device)
-    position_ids = torch.zeros((B, 2, T), dtype=torch.long, device=device)
-    labels = torch.full((B, T), IGNORE_INDEX, dtype=torch.long, device=device)
-    attention_mask = torch.zeros((B, T), dtype=torch.long, device=device)
-    for b, s in enumerate(samples):
-        n = len(s["input_ids"])
-        input_ids[b, :n] = s["input_ids"]
-        position_ids[b, :, :n] = s["position_ids"]
-        labels[b, :n] = s["labels"]
-        attention_mask[b, :n] = 1
-    sep = torch.tensor([int(s["sep"]) for s in samples], dtype=torch.long, device=device)
+    input_ids = pad_sequence([s["input_ids"] for s in samples], batch_first=True, padding_value=pad_id)
+    labels = pad_sequence([s["labels"] for s in samples], batch_first=True, padding_value=IGNORE_INDEX)
+    position_ids = pad_sequence([s["position_ids"].T for s in samples], batch_first=True)  # [B, T, 2]
+    position_ids = position_ids.transpose(1, 2).contiguous()  # [B, 2, T]
+    lengths = long_tensor([len(s["input_ids"]) for s in samples], device)
+    attention_mask = (torch.arange(input_ids.shape[1], device=device) < lengths[:, None]).long()
+    sep = long_tensor([int(s["sep"]) for s in samples], device)
     return {"input_ids": input_ids, "position_ids": position_ids, "labels": labels,
             "attention_mask": attention_mask, "sep": sep}
 

@@ -206,7 +206,7 @@ def sentence_spans(ids: torch.Tensor, *, full_stop_id: int, special_ids=()) -> l
     """The sentences of ``ids`` as half-open ``(start, end)`` pairs covering everything
     between the leading and trailing special tokens. A sentence ends just after a run of
     full stops ("..." stays with its sentence); text after the last full stop is a
-    sentence too.
+    sentence too::
 
         ids = [ <s> A B . C . . D <e> ],  full stop "."  ->  [(1, 4), (4, 7), (7, 8)]
     """

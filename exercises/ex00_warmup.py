@@ -1,8 +1,9 @@
-"""Exercise 00 · Warm-up: read and build an attention mask.
+"""Exercise 00 · Warm-up: read an attention mask with code.
 
 Every model in this course decides "who may see whom" with a boolean matrix:
 ``mask[i, j] == True`` means query position i MAY attend to key position j.
-Notebook 00_welcome shows the masks as pictures; here you build and read them yourself.
+Notebook 00_welcome shows the masks as pictures; here you read them with code, the way
+the mask explorer does.
 
 Fill in the three functions below (replace each ``raise NotImplementedError``), then run
 the "check your exercise" cell in 00_welcome, or from a terminal::
@@ -17,23 +18,22 @@ from __future__ import annotations
 import torch
 
 
-def causal_mask(T: int) -> torch.Tensor:
-    """The causal (left-to-right) mask of GPT: query i may attend to keys 0, 1, ..., i.
+def visible_keys(mask: torch.Tensor, query: int) -> list[int]:
+    """The key positions that query ``query`` may attend to, in increasing order.
 
     Args:
-        T: sequence length (T >= 1).
+        mask: bool tensor [T, S], True = may attend (rows are queries, columns keys).
+        query: a row index, 0 <= query < T.
 
     Returns:
-        A bool tensor of shape [T, T], True on and below the diagonal. For T = 3::
+        A Python list of ints. For the causal mask of T = 4 and ``query = 2`` that is
+        ``[0, 1, 2]``: the token reads itself and the tokens before it. A row with no True
+        gives ``[]``.
 
-            [[True, False, False],
-             [True, True,  False],
-             [True, True,  True ]]
-
-    Hint: ``torch.tril`` keeps the lower triangle of a matrix; ``torch.ones(T, T,
-    dtype=torch.bool)`` is a matrix full of True.
+    Hint: ``mask[query]`` is the row; ``torch.nonzero(row)`` gives the indices of its True
+    entries as a [k, 1] tensor; ``.flatten().tolist()`` makes it a list.
     """
-    raise NotImplementedError("build the [T, T] lower-triangular bool mask")
+    raise NotImplementedError("list the columns where row `query` is True")
 
 
 def count_visible(mask: torch.Tensor) -> torch.Tensor:

@@ -113,6 +113,8 @@ def resolve_names(names: Iterable[str] | str | None = None) -> list[str]:
 
 def _run_pytest(files: list[str], target: str, *extra: str, timeout: float) -> dict:
     """Run pytest on ``files`` in a fresh interpreter; the plugin's JSON report."""
+    if importlib.util.find_spec("pytest") is None:
+        raise RuntimeError("grading runs pytest, which is not installed: pip install pytest")
     root = course_root()
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"

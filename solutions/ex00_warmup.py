@@ -1,13 +1,13 @@
-"""Solution 00 · Warm-up: read and build an attention mask (see exercises/ex00_warmup.py)."""
+"""Solution 00 · Warm-up: read an attention mask with code (see exercises/ex00_warmup.py)."""
 
 from __future__ import annotations
 
 import torch
 
 
-def causal_mask(T: int) -> torch.Tensor:
-    """The causal (left-to-right) mask of GPT: query i may attend to keys 0, 1, ..., i."""
-    return torch.tril(torch.ones(T, T, dtype=torch.bool))
+def visible_keys(mask: torch.Tensor, query: int) -> list[int]:
+    """The key positions that query ``query`` may attend to, in increasing order."""
+    return torch.nonzero(mask[query]).flatten().tolist()  # nonzero: [k, 1] indices of True
 
 
 def count_visible(mask: torch.Tensor) -> torch.Tensor:

@@ -15,21 +15,37 @@ def random_lengths(n: int, seed: int, low: int = 2, high: int = 24) -> list[int]
     return torch.randint(low, high, (n,), generator=g).tolist()
 
 
-# causal_mask -------------------------------------------------------------------------
+# visible_keys ------------------------------------------------------------------------
 
-def test_causal_mask_hand_worked_3x3():
-    expected = torch.tensor([[1, 0, 0], [1, 1, 0], [1, 1, 1]], dtype=torch.bool)
-    out = ex.causal_mask(3)
-    assert out.dtype == torch.bool and out.shape == (3, 3)
-    assert torch.equal(out, expected)
+def test_visible_keys_hand_worked():
+    mask = torch.tensor([[1, 0, 1],
+                         [0, 0, 0],
+                         [1, 1, 1]], dtype=torch.bool)
+    out = ex.visible_keys(mask, 0)
+    assert isinstance(out, list) and all(type(k) is int for k in out), "return a list of Python ints"
+    assert out == [0, 2]
+    assert ex.visible_keys(mask, 1) == []
+    assert ex.visible_keys(mask, 2) == [0, 1, 2]
 
 
-@pytest.mark.parametrize("T", [1, *random_lengths(4, seed=0)])
-def test_causal_mask_matches_minilm(T):
-    out = ex.causal_mask(T)
-    assert out.shape == (T, T), f"shape should be [T, T] = [{T}, {T}]"
-    assert out.dtype == torch.bool
-    assert torch.equal(out, reference_causal_mask(T))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_visible_keys_of_causal_and_prefix_masks(seed):
+    # Worked out by hand: causal query q reads keys 0..q; with a prefix of p it reads 0..max(q, p - 1).
+    g = torch.Generator().manual_seed(seed)
+    T = random_lengths(1, seed)[0]
+    q = int(torch.randint(0, T, (1,), generator=g))
+    p = int(torch.randint(0, T + 1, (1,), generator=g))
+    assert ex.visible_keys(reference_causal_mask(T), q) == list(range(q + 1))
+    assert ex.visible_keys(prefix_lm_mask(T, p), q) == list(range(max(q + 1, p)))
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_visible_keys_random_rectangular_mask_matches_a_loop(seed):
+    g = torch.Generator().manual_seed(seed)
+    T, S = (int(v) for v in torch.randint(2, 12, (2,), generator=g))
+    mask = torch.rand(T, S, generator=g) < 0.4
+    for q in range(T):
+        assert ex.visible_keys(mask, q) == [k for k in range(S) if mask[q, k]]
 
 
 # count_visible -----------------------------------------------------------------------

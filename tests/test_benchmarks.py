@@ -1,0 +1,78 @@
+"""The benchmark scripts keep running: each one, at tiny sizes, returns a well-formed table.
+
+No timing is asserted here (timings belong in benchmarks/, not in pass/fail tests); what is
+checked is that the scripts run, that the FLOP count they divide by is the documented
+formula, and that the timing helper really interleaves its candidates.
+"""
+
+import json
+
+import pytest
+import torch
+
+from benchmarks import bench_attention, bench_course, bench_data, bench_matmul, bench_training, run
+from benchmarks.common import Table, measure
+
+MODULES = [bench_matmul, bench_training, bench_attention, bench_data]
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.split(".")[-1])
+def test_benchmark_runs_at_tiny_size(module):
+    table = module.run(tiny=True, threads=1)
+    assert isinstance(table, Table) and table.rows
+    assert all(len(row) == len(table.columns) for row in table.rows)
+    text = table.markdown()
+    assert text.startswith(f"### {table.title}") and "|---|" in text
+    json.dumps(table.as_dict(), default=str)  # what run.py --json writes
+
+
+def test_course_benchmark_executes_a_notebook():
+    table = bench_course.run(tiny=True, threads=1)
+    assert table.rows[0][0] == "00_smoke" and table.rows[0][-1] == "ok"
+    assert table.rows[0][1] > 0
+
+
+def test_training_flop_count_is_6N_plus_attention():
+    # PaLM's 6 N + 12 L d T per token, for a GPT whose sizes we choose here.
+    shape = bench_matmul.ModelShape(batch=2, context=8, d_model=16, n_layers=2, n_heads=2, vocab=40)
+    model, batch = bench_training.build_gpt(shape, torch.Generator().manual_seed(0))
+    d, L, T, V = 16, 2, 8, 40
+    N = L * (3 * d * d + d * d + 2 * 4 * d * d) + V * d
+    assert shape.matmul_params() == N
+    expected = (6 * N + 12 * L * d * T) * shape.tokens
+    assert bench_training.count_flops(model, batch) == expected == shape.flops_per_token() * shape.tokens
+
+
+def test_hf_gpt2_has_the_same_parameters_as_minilm_gpt():
+    pytest.importorskip("transformers")
+    from minilm.models import count_parameters
+
+    shape = bench_matmul.TINY
+    ours, _ = bench_training.build_gpt(shape, torch.Generator().manual_seed(0))
+    theirs, _ = bench_training.build_hf_gpt2(shape, torch.Generator().manual_seed(0))
+    assert count_parameters(ours) == count_parameters(theirs)
+
+
+def test_measure_interleaves_and_rotates_the_order():
+    calls = []
+    times = measure({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
+                    repeats=3, warmup=0)
+    assert calls == ["a", "b", "b", "a", "a", "b"]
+    assert set(times) == {"a", "b"} and all(len(t) == 3 for t in times.values())
+
+
+def test_missing_objective_is_skipped_with_a_note(monkeypatch):
+    monkeypatch.setitem(bench_data.CASES, "missing", bench_data.DataCase(
+        "nothing yet", "minilm.objectives.not_written_yet", bench_data.prepare_clm))
+    table = bench_data.run(tiny=True, threads=1)
+    assert any(note.startswith("nothing yet: skipped") for note in table.notes)
+    assert all(row[0] != "nothing yet" for row in table.rows)
+
+
+def test_run_py_writes_json_and_markdown(tmp_path):
+    out, md = tmp_path / "r.json", tmp_path / "r.md"
+    assert run.main(["--tiny", "--only", "attention", "--threads", "1", "--json", str(out),
+                     "--markdown", str(md)]) == 0
+    payload = json.loads(out.read_text())
+    assert list(payload["tables"]) == ["attention"]
+    assert "explicit / SDPA" in md.read_text()

@@ -146,8 +146,13 @@ def make_optimizer(model, *, lr: float, weight_decay: float = 0.01) -> torch.opt
     params = {id(p): p for p in model.parameters() if p.requires_grad}.values()
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}], lr=lr)
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    try:
+        # One fused kernel updates every parameter: on CPU about 5x faster than the default
+        # loop over tensors (benchmarks/), with the same update rule.
+        return torch.optim.AdamW(groups, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):  # a device or dtype without the fused kernel
+        return torch.optim.AdamW(groups, lr=lr)
 
 
 def _batch_source(batches) -> Callable[[], Batch]:

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorsError, safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_model, save_model
 
 FORMAT = "minilm-checkpoint-v1"
@@ -61,7 +61,7 @@ def read_header(path: str | os.PathLike) -> dict:
     try:
         with safe_open(str(path), framework="pt") as f:
             metadata = f.metadata() or {}
-    except (SafetensorsError, OSError, ValueError) as e:
+    except (SafetensorError, OSError, ValueError) as e:
         raise ValueError(f"{str(path)!r} is not a readable safetensors file "
                          f"(truncated or corrupt?): {e}") from e
     if "minilm" not in metadata:
@@ -87,7 +87,7 @@ def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module | None = Non
                          f"but model is a {type(model).__name__}")
     try:
         missing, unexpected = load_model(model, str(path), strict=False, device=str(map_location))
-    except (RuntimeError, SafetensorsError) as e:
+    except (RuntimeError, SafetensorError) as e:
         raise ValueError(f"checkpoint {str(path)!r} does not fit this model "
                          f"(different sizes?): {e}") from e
     if missing or unexpected:

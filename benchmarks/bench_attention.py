@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange
 
-from benchmarks.common import Table, fmt, measure, median, set_threads
+from benchmarks.common import Table, fmt, measure, median, set_threads, threads_label
 from minilm.masks import causal_mask, glm_mask
 from minilm.nn import explicit_attention
 
@@ -77,7 +77,7 @@ def run(*, quick: bool = False, tiny: bool = False, threads: int | None = None,
             data.append({"T": T, "mask": kind, "sdpa_seconds": times["sdpa"],
                          "explicit_seconds": times["explicit"]})
     table.notes += [
-        f"{threads} threads, fp32, batch {batch}, {heads} heads, d_head {d_head}; Q, K, V from one "
+        f"{threads_label(threads)}, fp32, batch {batch}, {heads} heads, d_head {d_head}; Q, K, V from one "
         "fused projection (strided views), gradients flow back into it.",
         "The explicit path materialises the [B, h, T, T] weights (that is what lets it return them); "
         "SDPA computes the same output block by block without storing them.",

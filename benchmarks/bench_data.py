@@ -24,7 +24,7 @@ import torch
 from torch.nn.utils.rnn import pad_sequence
 
 from benchmarks.bench_matmul import TINY, ModelShape
-from benchmarks.common import Table, measure, median, set_threads
+from benchmarks.common import Table, measure, median, set_threads, threads_label
 
 MASK, START, END, PAD = 4, 5, 6, 0   # special ids of a toy vocabulary; ids >= 8 are words
 SENTINELS = list(range(8, 8 + 100))  # T5's <extra_id_k>
@@ -127,8 +127,8 @@ def run(*, quick: bool = False, tiny: bool = False, threads: int | None = None,
         table.add(CASES[name].label, 1e3 * seconds, f"{100 * seconds / step:.2f} %")
     table.notes += list(skipped.values())
     table.notes += [
-        f"{threads} threads; batch {shape.batch} x {shape.context} token ids; training step of the GPT "
-        f"({shape.n_layers} layers, d={shape.d_model}) on the same batch size: {1e3 * step:.0f} ms "
+        f"{threads_label(threads)}; batch {shape.batch} x {shape.context} token ids; the GPT training step "
+        f"({shape.n_layers} layers, d={shape.d_model}) on a batch of that size takes {1e3 * step:.0f} ms "
         f"({source}).",
         "Per-sequence objectives include the Python loop over the rows and the padding into tensors.",
     ]

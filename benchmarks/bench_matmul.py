@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
-from benchmarks.common import Table, fmt, measure, median, set_threads
+from benchmarks.common import Table, fmt, measure, median, set_threads, threads_label
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def run(*, quick: bool = False, tiny: bool = False, threads: int | None = None,
         table.add("for comparison: one large square matmul", f"{n} x {n} x {n}", result["square"]["gflops"],
                   "", "")
     table.notes += [
-        f"{threads} threads, fp32, batch {shape.batch} x context {shape.context} "
+        f"{threads_label(threads)}, fp32, batch {shape.batch} x context {shape.context} "
         f"(M = {shape.tokens} tokens), d={shape.d_model}, {shape.n_layers} layers, "
         f"{shape.n_heads} heads, vocab {shape.vocab}.",
         f"One training step's GEMMs take {fmt(1e3 * result['gemm_seconds_per_step'])} ms at these speeds: "

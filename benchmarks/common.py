@@ -38,6 +38,10 @@ def set_threads(threads: int | None = None) -> int:
     return torch.get_num_threads()
 
 
+def threads_label(threads: int) -> str:
+    return f"{threads} thread" + ("" if threads == 1 else "s")
+
+
 def measure(candidates: dict[str, Callable[[], object]], *, repeats: int = 5, warmup: int = 1,
             inner: int = 1) -> dict[str, list[float]]:
     """Seconds per call of each candidate, interleaved: ``{name: [repeat_1, repeat_2, ...]}``.

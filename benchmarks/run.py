@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-notebooks", action="store_true",
                         help="course table: also run every notebook in full mode (slow)")
     parser.add_argument("--tests", action="store_true", help="course table: also time the test suite")
+    parser.add_argument("--compile", action="store_true",
+                        help="training table: also time minilm GPT under torch.compile (compiles first)")
     parser.add_argument("--tiny", action="store_true", help="tiny sizes, one repeat: checks the scripts run")
     args = parser.parse_args(argv)
 
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         kwargs = {"quick": args.quick, "tiny": args.tiny, "threads": threads, "previous": results}
         if name == "course":
             kwargs.update(full=args.full_notebooks, tests=args.tests)
+        if name == "training":
+            kwargs.update(compile=args.compile)
         start = time.perf_counter()
         table = module.run(**kwargs)
         seconds = time.perf_counter() - start

@@ -7,6 +7,13 @@ from minilm.models.autoencoder import (
     DeepNetConfig,
     greedy_layerwise_pretrain,
 )
+from minilm.models.bart import Bart, BartConfig, generate_seq2seq
+from minilm.models.bart_finetune import (
+    BartForSequenceClassification,
+    BartForTokenClassification,
+    BartForTranslation,
+    translation_trainable,
+)
 from minilm.models.cbow import CBOW, CBOWConfig
 from minilm.models.common import IGNORE_INDEX, ModelOutput, count_parameters, token_cross_entropy
 from minilm.models.encoder import EncoderConfig, EncoderLM
@@ -19,3 +26,5 @@ __all__ = ["GLM", "GLMConfig", "GPT", "GPTConfig", "IGNORE_INDEX", "ModelOutput"
 __all__ += ["Autoencoder", "AutoencoderConfig", "CBOW", "CBOWConfig", "DeepNet", "DeepNetConfig",
             "EncoderConfig", "EncoderLM", "Seq2Seq", "Seq2SeqConfig", "greedy_layerwise_pretrain",
             "shift_right"]
+__all__ += ["Bart", "BartConfig", "BartForSequenceClassification", "BartForTokenClassification",
+            "BartForTranslation", "generate_seq2seq", "translation_trainable"]

@@ -66,11 +66,21 @@ class Seq2Seq(nn.Module):
         if config.tie_embeddings:
             self.lm_head.weight = self.embed.token.weight
 
+    # Subclasses (BART) change how tokens become vectors by overriding these two.
+    def embed_source(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Source ids [B, S] -> the encoder's input vectors [B, S, d]."""
+        return self.embed(input_ids)
+
+    def embed_target(self, decoder_input_ids: torch.Tensor, *, past_length: int = 0) -> torch.Tensor:
+        """Target ids [B, T] -> the decoder's input vectors; positions start at ``past_length``."""
+        return self.embed(decoder_input_ids, past_length=past_length)
+
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *,
                output_attentions: bool = False) -> StackOutput:
         """Source [B, S] -> encoder states [B, S, d], bidirectional with padding hidden."""
         mask = None if attention_mask is None else padding_mask(_same_shape(attention_mask, input_ids))
-        return self.stack.encoder(self.embed(input_ids), mask=mask, output_attentions=output_attentions)
+        h = self.embed_source(input_ids)
+        return self.stack.encoder(h, mask=mask, output_attentions=output_attentions)
 
     def forward(self, input_ids: torch.Tensor, *, decoder_input_ids: torch.Tensor,
                 attention_mask: torch.Tensor | None = None,
@@ -86,7 +96,7 @@ class Seq2Seq(nn.Module):
         if encoder_outputs is None:
             encoder_outputs = self.encode(input_ids, attention_mask, output_attentions=output_attentions)
         past = 0 if cache is None else len(cache)
-        tgt = self.embed(decoder_input_ids, past_length=past)
+        tgt = self.embed_target(decoder_input_ids, past_length=past)
         T = decoder_input_ids.shape[1]
         tgt_mask = None
         if decoder_attention_mask is not None:

@@ -1,0 +1,262 @@
+"""BART: a denoising sequence-to-sequence autoencoder (Lewis et al., 2020, Sec. 2).
+
+Corrupt a document x with a noising function (``minilm.objectives.denoising``), let a
+bidirectional encoder read ``noise(x)`` and an autoregressive decoder rebuild x; the loss
+is "the cross-entropy between the decoder's output and the original document" (Sec. 2.2):
+
+    L(theta) = - sum_t log p_theta(x_t | x_<t, noise(x))
+
+The architecture is the standard Transformer encoder-decoder (``Seq2Seq``) with the
+changes of the released fairseq model (Sec. 2.1 and fairseq's ``bart_base``/``bart_large``):
+
+* GeLU instead of ReLU, weights initialised from N(0, 0.02);
+* learned positions, one table for the encoder and one for the decoder;
+* a LayerNorm right after the embeddings (fairseq's ``layernorm_embedding``);
+* post-LN blocks, ``LN(x + f(x))``, with no final LayerNorm;
+* one token embedding shared by encoder, decoder and the output layer.
+
+Base has 6 encoder and 6 decoder layers (d = 768), large 12 + 12 (d = 1024). The decoder
+reads ``decoder_input_ids = shift_right(labels)`` and ``labels`` are the original document
+(aligned with the logits, -100 on padding), so one call ``model(**batch).loss`` is L.
+``generate_seq2seq`` encodes the source once and decodes with a key/value cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pad_sequence
+
+from minilm.checks import (
+    check_context_length,
+    check_generator,
+    check_positive_int,
+    check_tensor,
+    check_token_ids,
+)
+from minilm.generate import sample_next
+from minilm.masks import padding_mask
+from minilm.models.common import IGNORE_INDEX
+from minilm.models.seq2seq import Seq2Seq, Seq2SeqConfig, shift_right
+from minilm.nn import KVCache, StackOutput
+from minilm.objectives.denoising import sentence_permutation, text_infilling
+
+__all__ = ["BartConfig", "Bart", "shift_right", "generate_seq2seq", "seq2seq_batch", "denoising_batch",
+           "bart_noise"]
+
+
+@dataclass
+class BartConfig(Seq2SeqConfig):
+    """BART's switches on top of ``Seq2SeqConfig``; ``n_layers`` is per stack (6 = "6 + 6")."""
+
+    max_len: int = 128        # documents of the synthetic corpus have 49 word tokens at most
+    norm_first: bool = False  # post-LN, as the released BART-base/large
+    activation: str = "gelu"  # "ReLU -> GeLU" (Sec. 2.1)
+    position: str = "learned"  # learned positions (fairseq's encoder/decoder_learned_pos)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.position != "learned":
+            raise ValueError(f"position must be 'learned' for BART, got {self.position!r}")
+        if self.n_segments:
+            raise ValueError(f"BART has no segment embeddings: n_segments must be 0, got {self.n_segments}")
+
+    @classmethod
+    def tiny(cls, vocab_size: int, **overrides) -> BartConfig:
+        """2 + 2 layers, d = 64: trains in seconds on a CPU (tests, notebook 06)."""
+        return cls(**{"vocab_size": vocab_size, "max_len": 128, "d_model": 64, "n_layers": 2,
+                      "n_heads": 4, **overrides})
+
+    @classmethod
+    def base(cls, vocab_size: int = 50265, **overrides) -> BartConfig:
+        """BART-base (about 140 M parameters with GPT-2's BPE vocabulary): for reference."""
+        return cls(**{"vocab_size": vocab_size, "max_len": 1024, "d_model": 768, "n_layers": 6,
+                      "n_heads": 12, "d_ff": 3072, "dropout": 0.1, **overrides})
+
+    @classmethod
+    def large(cls, vocab_size: int = 50265, **overrides) -> BartConfig:
+        """BART-large (about 400 M parameters): for reference."""
+        return cls(**{"vocab_size": vocab_size, "max_len": 1024, "d_model": 1024, "n_layers": 12,
+                      "n_heads": 16, "d_ff": 4096, "dropout": 0.1, **overrides})
+
+
+class Bart(Seq2Seq):
+    """``Seq2Seq`` with BART's embeddings: separate learned positions, then a LayerNorm.
+
+    ``embed.token`` (shared, tied to ``lm_head``) and ``embed.position`` (the encoder's
+    positions) come from ``Seq2Seq``; ``decoder_position``, ``layernorm_embedding`` and
+    ``decoder_layernorm_embedding`` are BART's additions.
+    """
+
+    def __init__(self, config: BartConfig):
+        if not isinstance(config, BartConfig):
+            raise TypeError(f"config must be a BartConfig, got {type(config).__name__}")
+        super().__init__(config)
+        d = config.d_model
+        self.decoder_position = nn.Embedding(config.max_len, d)
+        nn.init.normal_(self.decoder_position.weight, std=0.02)
+        self.layernorm_embedding = nn.LayerNorm(d)
+        self.decoder_layernorm_embedding = nn.LayerNorm(d)
+
+    def _embed(self, vectors: torch.Tensor, positions: torch.Tensor, ln: nn.LayerNorm) -> torch.Tensor:
+        # fairseq order: token + position, LayerNorm, dropout.
+        return self.embed.dropout(ln(vectors + positions))
+
+    def embed_source(self, input_ids: torch.Tensor | None = None, *,
+                     inputs_embeds: torch.Tensor | None = None) -> torch.Tensor:
+        """``LN(E[x] + P_enc)`` [B, S, d]. ``inputs_embeds`` [B, S, d] replaces the token
+        lookup E[x] (BART's translation fine-tuning feeds a new source encoder's output here)."""
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        if input_ids is not None:
+            check_token_ids(input_ids, "input_ids", self.config.vocab_size, ndim=2)
+            inputs_embeds, name = self.embed.token(input_ids), "input_ids"
+        else:
+            check_tensor(inputs_embeds, "inputs_embeds", ndim=3)
+            if inputs_embeds.shape[-1] != self.config.d_model:
+                raise ValueError(f"inputs_embeds must be [B, S, d_model={self.config.d_model}], "
+                                 f"got {tuple(inputs_embeds.shape)}")
+            name = "inputs_embeds"
+        S = inputs_embeds.shape[1]
+        check_context_length(S, self.config.max_len, name)
+        return self._embed(inputs_embeds, self.embed.position.weight[:S], self.layernorm_embedding)
+
+    def embed_target(self, decoder_input_ids: torch.Tensor, *, past_length: int = 0) -> torch.Tensor:
+        """``LN(E[y] + P_dec)`` [B, T, d], positions ``past_length ... past_length + T - 1``."""
+        check_token_ids(decoder_input_ids, "decoder_input_ids", self.config.vocab_size, ndim=2)
+        T = decoder_input_ids.shape[1]
+        check_context_length(past_length + T, self.config.max_len, "decoder_input_ids")
+        positions = self.decoder_position.weight[past_length:past_length + T]
+        return self._embed(self.embed.token(decoder_input_ids), positions, self.decoder_layernorm_embedding)
+
+    def encode(self, input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None, *,
+               inputs_embeds: torch.Tensor | None = None, output_attentions: bool = False) -> StackOutput:
+        """Source ids [B, S] (or ``inputs_embeds`` [B, S, d]) -> encoder states [B, S, d]."""
+        h = self.embed_source(input_ids, inputs_embeds=inputs_embeds)
+        mask = None
+        if attention_mask is not None:
+            check_tensor(attention_mask, "attention_mask", ndim=2)
+            if tuple(attention_mask.shape) != tuple(h.shape[:2]):
+                raise ValueError(f"attention_mask must have shape {tuple(h.shape[:2])} (the source's), "
+                                 f"got {tuple(attention_mask.shape)}")
+            mask = padding_mask(attention_mask)
+        return self.stack.encoder(h, mask=mask, output_attentions=output_attentions)
+
+
+# ------------------------------------------------------------------------ generation
+@torch.no_grad()
+def generate_seq2seq(model, input_ids: torch.Tensor, *, start_id: int, max_new_tokens: int,
+                     attention_mask: torch.Tensor | None = None, temperature: float = 0.0,
+                     top_k: int | None = None, top_p: float | None = None,
+                     eos_token_id: int | None = None, use_cache: bool = True,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """Decode a target for each source row: [B, S] -> [B, 1 + n] (starting with ``start_id``).
+
+    The encoder runs once. With ``use_cache`` each step feeds only the newest target token
+    and reuses the decoder's cached keys and values (and the encoder's, for
+    cross-attention); without it, each step re-runs the decoder on the whole prefix. Both
+    give the same tokens. Greedy by default; ``temperature``/``top_k``/``top_p`` sample.
+    Rows that emitted ``eos_token_id`` keep emitting it; decoding stops when all have.
+    ``model`` is any minilm encoder-decoder: ``encode(ids, mask)`` and
+    ``model(ids, decoder_input_ids=, encoder_outputs=, cache=)``.
+    """
+    check_tensor(input_ids, "input_ids", ndim=2, integer=True)
+    check_positive_int(start_id, "start_id", allow_zero=True)
+    check_positive_int(max_new_tokens, "max_new_tokens")
+    check_generator(generator)
+    if max_new_tokens + 1 > model.config.max_len:
+        raise ValueError(f"max_new_tokens + 1 ({max_new_tokens + 1}) exceeds the model's max_len "
+                         f"({model.config.max_len})")
+    was_training = model.training
+    model.eval()
+    memory = model.encode(input_ids, attention_mask)  # once, whatever the target's length
+    out = torch.full((input_ids.shape[0], 1), start_id, dtype=torch.long, device=input_ids.device)
+    cache = KVCache(model.config.n_layers) if use_cache else None
+    finished = torch.zeros(out.shape[0], dtype=torch.bool, device=out.device)
+    for _ in range(max_new_tokens):
+        fed = out[:, -1:] if use_cache else out
+        logits = model(input_ids, decoder_input_ids=fed, attention_mask=attention_mask,
+                       encoder_outputs=memory, cache=cache).logits[:, -1]  # [B, V]
+        next_id = sample_next(logits, temperature=temperature, top_k=top_k, top_p=top_p,
+                              generator=generator)
+        if eos_token_id is not None:
+            next_id = next_id.masked_fill(finished, eos_token_id)
+            finished |= next_id == eos_token_id
+        out = torch.cat([out, next_id[:, None]], dim=1)
+        if eos_token_id is not None and bool(finished.all()):
+            break
+    model.train(was_training)
+    return out
+
+
+# --------------------------------------------------------------------------- batches
+def _id_list(rows, name: str) -> list[torch.Tensor]:
+    if isinstance(rows, torch.Tensor) or not isinstance(rows, Sequence) or len(rows) == 0:
+        raise TypeError(f"{name} must be a non-empty list of 1-D token id tensors")
+    for i, row in enumerate(rows):
+        check_tensor(row, f"{name}[{i}]", ndim=1, integer=True, non_empty=False)
+    return [row.long() for row in rows]
+
+
+def seq2seq_batch(sources, targets, *, pad_id: int, start_id: int,
+                  eos_id: int | None = None) -> dict[str, torch.Tensor]:
+    """Pad pairs (source ids, target ids) into one batch for ``Bart``/``Seq2Seq``.
+
+    With ``eos_id`` both sides get it appended. Returns ``input_ids`` and
+    ``attention_mask`` [B, S]; ``labels`` [B, T] (the target, -100 on padding),
+    ``decoder_input_ids = shift_right(labels)`` and ``decoder_attention_mask`` [B, T]::
+
+        source [a M d], target [a b c d], eos E, start <s>:
+        input_ids         = [a  M  d  E]
+        labels            = [a  b  c  d  E]
+        decoder_input_ids = [<s> a b  c  d]
+    """
+    sources, targets = _id_list(sources, "sources"), _id_list(targets, "targets")
+    if len(sources) != len(targets):
+        raise ValueError(f"sources and targets must have the same length, got {len(sources)} and "
+                         f"{len(targets)}")
+    check_positive_int(pad_id, "pad_id", allow_zero=True)
+    check_positive_int(start_id, "start_id", allow_zero=True)
+    if eos_id is not None:
+        check_positive_int(eos_id, "eos_id", allow_zero=True)
+        end = torch.tensor([eos_id])
+        sources = [torch.cat([s, end.to(s.device)]) for s in sources]
+        targets = [torch.cat([t, end.to(t.device)]) for t in targets]
+    for name, rows in (("sources", sources), ("targets", targets)):
+        if any(len(r) == 0 for r in rows):
+            raise ValueError(f"{name} has an empty row (and no eos_id to fill it)")
+    input_ids = pad_sequence(sources, batch_first=True, padding_value=pad_id)
+    attention_mask = pad_sequence([torch.ones_like(s) for s in sources], batch_first=True)
+    labels = pad_sequence(targets, batch_first=True, padding_value=IGNORE_INDEX)
+    return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels,
+            "decoder_input_ids": shift_right(labels, start_id=start_id, pad_id=pad_id),
+            "decoder_attention_mask": (labels != IGNORE_INDEX).long()}
+
+
+def denoising_batch(documents, noise: Callable[[torch.Tensor], torch.Tensor], *, pad_id: int,
+                    start_id: int, eos_id: int | None = None) -> dict[str, torch.Tensor]:
+    """BART's pretraining batch: the encoder reads ``noise(doc)``, the labels are ``doc``.
+
+    ``noise`` maps a 1-D id tensor to its corrupted copy, e.g.
+    ``partial(text_infilling, mask_id=tok.mask_token_id, generator=gen)``.
+    """
+    if not callable(noise):
+        raise TypeError(f"noise must be a function ids -> noised ids, got {type(noise).__name__}")
+    documents = _id_list(documents, "documents")
+    return seq2seq_batch([noise(d) for d in documents], documents, pad_id=pad_id, start_id=start_id,
+                         eos_id=eos_id)
+
+
+def bart_noise(ids: torch.Tensor, *, mask_id: int, full_stop_id: int, mask_ratio: float = 0.3,
+               poisson_lambda: float = 3.0, permute_sentences: bool = True, special_ids=(),
+               generator: torch.Generator | None = None) -> torch.Tensor:
+    """The noise of the final BART models (Sec. 5.1): shuffle the sentences, then text
+    infilling of 30 % of the tokens with Poisson(3) spans (fairseq's order)."""
+    if permute_sentences:
+        ids = sentence_permutation(ids, full_stop_id=full_stop_id, special_ids=special_ids,
+                                   generator=generator)
+    return text_infilling(ids, mask_id=mask_id, mask_ratio=mask_ratio, poisson_lambda=poisson_lambda,
+                          special_ids=special_ids, generator=generator)

@@ -1,6 +1,6 @@
 """Run the benchmarks and print one Markdown table each (optionally write them as JSON).
 
-    python benchmarks/run.py                      # all five tables, a few minutes
+    python benchmarks/run.py                      # every table, a few minutes
     python benchmarks/run.py --quick              # fewer repeats, headline rows only
     python benchmarks/run.py --only attention     # one table (repeat --only for more)
     python benchmarks/run.py --json benchmarks/results/latest.json --markdown benchmarks/results/latest.md
@@ -25,10 +25,12 @@ if str(ROOT) not in sys.path:  # `python benchmarks/run.py` puts benchmarks/, no
 
 from benchmarks.common import environment, load_average, set_threads  # noqa: E402
 
-# name -> module; they run in this order (training reads the matmul ceiling, data the step time).
+# name -> module; they run in this order (training reads the matmul ceiling, data the step time;
+# profile explains the training table).
 BENCHMARKS = {
     "matmul": "benchmarks.bench_matmul",
     "training": "benchmarks.bench_training",
+    "profile": "benchmarks.bench_profile",
     "attention": "benchmarks.bench_attention",
     "data": "benchmarks.bench_data",
     "course": "benchmarks.bench_course",

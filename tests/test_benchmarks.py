@@ -10,10 +10,18 @@ import json
 import pytest
 import torch
 
-from benchmarks import bench_attention, bench_course, bench_data, bench_matmul, bench_training, run
+from benchmarks import (
+    bench_attention,
+    bench_course,
+    bench_data,
+    bench_matmul,
+    bench_profile,
+    bench_training,
+    run,
+)
 from benchmarks.common import Table, measure
 
-MODULES = [bench_matmul, bench_training, bench_attention, bench_data]
+MODULES = [bench_matmul, bench_training, bench_profile, bench_attention, bench_data]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.split(".")[-1])
@@ -76,3 +84,12 @@ def test_run_py_writes_json_and_markdown(tmp_path):
     payload = json.loads(out.read_text())
     assert list(payload["tables"]) == ["attention"]
     assert "explicit / SDPA" in md.read_text()
+
+
+def test_profile_groups_operators_by_kind():
+    assert bench_profile.group_of("aten::addmm") == "GEMMs (linear layers, LM head)"
+    assert bench_profile.group_of("aten::add_") == "copies, residual adds, bias gradients"
+    assert bench_profile.group_of("aten::_log_softmax_backward_data") == "cross-entropy"
+    assert bench_profile.group_of("aten::_softmax_backward_data") == "attention softmax (explicit path)"
+    assert bench_profile.group_of("aten::_fused_adamw_") == "AdamW + gradient clipping"
+    assert bench_profile.group_of("aten::something_new") == bench_profile.OTHER

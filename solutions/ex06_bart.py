@@ -1,0 +1,118 @@
+"""Exercise 06 · BART: noising functions and the decoder's input.
+
+Notebook 06_bart_noising corrupts one document five ways and trains BART to rebuild it.
+Here you write three of the noising functions yourself, in a form that is exact to grade:
+the random choices (which spans, which order, where to start) are given as arguments, so
+your function only has to apply them. The package draws those choices at random
+(``minilm.objectives.denoising``) and then does exactly what you write here.
+
+Conventions: ``ids`` is a 1-D LongTensor of token ids; spans are half-open
+``(start, end)`` pairs of indices into ``ids``; return NEW tensors, never modify ``ids``.
+
+Fill in the functions below (replace each ``raise NotImplementedError``), then run the
+"check your exercise" cell in the notebook, or from a terminal::
+
+    python -m minilm grade ex06
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def text_infilling(ids: torch.Tensor, mask_id: int, spans: list[tuple[int, int]]) -> torch.Tensor:
+    """BART's text infilling with the spans given: each span becomes ONE ``mask_id``.
+
+    Args:
+        ids: token ids [n].
+        mask_id: the id of [MASK].
+        spans: sorted, non-overlapping half-open ``(start, end)`` pairs, ``0 <= start <= end
+            <= n``. A span of length 0 (``start == end``) removes nothing and INSERTS a
+            [MASK] before ``ids[start]`` (at the end when ``start == n``).
+
+    Returns:
+        the corrupted ids, of length ``n - (total span length) + len(spans)``. Example
+        (M = mask_id)::
+
+            ids   = [10, 11, 12, 13, 14, 15],  spans = [(1, 3), (4, 4)]
+            out   = [10,  M, 13,  M, 14, 15]
+
+    Hint: walk the spans left to right with a cursor: copy ``ids[cursor:start]``, add one
+    [MASK], move the cursor to ``end``; after the last span copy the rest. Build a list of
+    pieces and ``torch.cat`` them.
+    """
+    pieces, cursor = [], 0
+    mask = torch.tensor([mask_id], dtype=ids.dtype, device=ids.device)
+    for start, end in spans:
+        pieces += [ids[cursor:start], mask]  # the kept tokens, then ONE [MASK] for the whole span
+        cursor = end
+    pieces.append(ids[cursor:])
+    return torch.cat(pieces)
+
+
+
+def sentence_permutation(ids: torch.Tensor, full_stop_id: int, order: list[int]) -> torch.Tensor:
+    """BART's sentence permutation with the order given.
+
+    Split ``ids`` into sentences: a sentence ends just after a ``full_stop_id``; tokens
+    after the last full stop (if any) form one more sentence. Then output the sentences
+    in the order ``order`` (a permutation of ``range(number of sentences)``): first
+    sentence ``order[0]``, then ``order[1]``, ...
+
+    Returns:
+        ids [n] with its sentences reordered. Example (``.`` = full_stop_id)::
+
+            ids   = [A, B, ., C, ., D, E, .]     sentences 0: A B .   1: C .   2: D E .
+            order = [2, 0, 1]
+            out   = [D, E, ., A, B, ., C, .]
+
+    Hint: find the full stops with ``(ids == full_stop_id).nonzero()``; the sentence ends
+    are those positions + 1 (and ``n`` if the last token is not a full stop).
+    """
+    stops = ((ids == full_stop_id).nonzero().flatten() + 1).tolist()
+    ends = stops if stops and stops[-1] == len(ids) else stops + [len(ids)]
+    starts = [0] + ends[:-1]
+    sentences = [ids[s:e] for s, e in zip(starts, ends, strict=True)]
+    return torch.cat([sentences[i] for i in order])
+
+
+
+def document_rotation(ids: torch.Tensor, start: int) -> torch.Tensor:
+    """BART's document rotation with the start given: the document now begins with
+    ``ids[start]`` and wraps around.
+
+    Returns:
+        ids [n] rotated. Example::
+
+            ids = [A, B, C, D, E],  start = 2   ->   [C, D, E, A, B]
+
+    ``start = 0`` returns a copy of ``ids``.
+
+    Hint: two slices and ``torch.cat`` (or ``torch.roll`` with the right shift).
+    """
+    return torch.cat([ids[start:], ids[:start]])
+
+
+
+def shift_right(labels: torch.Tensor, start_id: int, pad_id: int) -> torch.Tensor:
+    """The decoder's input from the labels: ``[start, y_1, ..., y_{T-1}]``.
+
+    BART's decoder predicts ``y_t`` from ``y_<t``, so it reads the labels shifted right by
+    one with ``start_id`` in front; the last label is dropped (nothing is predicted after
+    it). Labels of -100 (padding, ignored by the loss) become ``pad_id`` in the input.
+
+    Args:
+        labels: [T] or [B, T] target ids, -100 on padding.
+
+    Returns:
+        decoder_input_ids, shaped like ``labels``. Example (start 5, pad 0)::
+
+            labels            = [21, 22,  7, -100]
+            decoder_input_ids = [ 5, 21, 22,    7]
+
+    Hint: ``torch.full_like(labels, start_id)``, copy ``labels[..., :-1]`` into
+    ``out[..., 1:]``, then ``masked_fill`` the -100s.
+    """
+    out = torch.full_like(labels, start_id)
+    out[..., 1:] = labels[..., :-1]
+    return out.masked_fill(out == -100, pad_id)

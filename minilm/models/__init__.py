@@ -14,6 +14,13 @@ from minilm.models.bart_finetune import (
     BartForTranslation,
     translation_trainable,
 )
+from minilm.models.bert import Bert, BertConfig, BertEncoder, BertOutput
+from minilm.models.bert_finetune import (
+    BertForSequenceClassification,
+    BertForSpanExtraction,
+    BertForTokenClassification,
+    best_span,
+)
 from minilm.models.cbow import CBOW, CBOWConfig
 from minilm.models.common import IGNORE_INDEX, ModelOutput, count_parameters, token_cross_entropy
 from minilm.models.encoder import EncoderConfig, EncoderLM
@@ -26,5 +33,7 @@ __all__ = ["GLM", "GLMConfig", "GPT", "GPTConfig", "IGNORE_INDEX", "ModelOutput"
 __all__ += ["Autoencoder", "AutoencoderConfig", "CBOW", "CBOWConfig", "DeepNet", "DeepNetConfig",
             "EncoderConfig", "EncoderLM", "Seq2Seq", "Seq2SeqConfig", "greedy_layerwise_pretrain",
             "shift_right"]
+__all__ += ["Bert", "BertConfig", "BertEncoder", "BertForSequenceClassification", "BertForSpanExtraction",
+            "BertForTokenClassification", "BertOutput", "best_span"]
 __all__ += ["Bart", "BartConfig", "BartForSequenceClassification", "BartForTokenClassification",
             "BartForTranslation", "generate_seq2seq", "translation_trainable"]

@@ -169,7 +169,8 @@ def pretraining_metrics(model: Bert, batches) -> dict[str, float]:
         out = model(**batch)
         chosen = batch["labels"] != -100
         n_chosen = int(chosen.sum())
-        totals["mlm_loss"] += float(out.mlm_loss) * n_chosen
+        if n_chosen:  # a batch without masked tokens has no MLM loss (NaN): skip it
+            totals["mlm_loss"] += float(out.mlm_loss) * n_chosen
         totals["mlm_correct"] += int((out.logits.argmax(-1) == batch["labels"])[chosen].sum())
         totals["mlm_n"] += n_chosen
         n_pairs = len(batch["next_sentence_label"])

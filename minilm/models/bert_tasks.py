@@ -26,6 +26,7 @@ import torch
 
 from minilm.checks import check_generator, check_positive_int, check_tensor
 from minilm.data.tasks import TAGS, make_multiple_choice
+from minilm.models.bert_finetune import BertForSpanExtraction, best_span
 from minilm.models.common import IGNORE_INDEX
 from minilm.objectives.nsp import bert_pair_input, collate_pairs
 
@@ -152,8 +153,6 @@ def accuracy(model, batch: dict, *, chunk: int = 256) -> float:
     Sequence classification: per sequence. Tagging: per labelled token. Span extraction:
     exact match of (start, end), searched with ``best_span`` inside the context segment.
     """
-    from minilm.models.bert_finetune import BertForSpanExtraction, best_span
-
     was_training = model.training
     model.eval()
     correct = total = 0

@@ -95,7 +95,7 @@ def test_bert_mask_random_tokens_are_uniform_non_special_ids():
     assert not torch.isin(drawn, torch.tensor(SPECIALS)).any(), "a random token is never a special token"
     counts = torch.bincount(drawn, minlength=V)[len(SPECIALS):].float()
     expected = len(drawn) / (V - len(SPECIALS))  # ~ each non-special id equally often (minus ties)
-    assert counts.min() > 0.4 * expected and counts.max() < 1.8 * expected
+    assert counts.min() > 0.3 * expected and counts.max() < 2.0 * expected  # ~5 sigma of Poisson(39)
 
 
 def test_bert_mask_mlm_probability_and_reproducibility():

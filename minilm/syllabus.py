@@ -24,16 +24,25 @@ class Concept:
 
 CONCEPTS: tuple[Concept, ...] = (
     # AE: autoencoders and denoising autoencoders ---------------------------------
-    Concept("AE-1", "Autoencoder", "01_autoencoders_dae", "", None),
-    Concept("AE-2", "Denoising autoencoder", "01_autoencoders_dae", "", None),
-    Concept("AE-3", "Layer-wise pretraining", "01_autoencoders_dae", "", None),
-    Concept("AE-4", "From DAE to masked LM (and CBOW)", "01_autoencoders_dae", "", None),
+    Concept("AE-1", "Autoencoder", "01_autoencoders_dae", "The autoencoder",
+            "minilm.models.autoencoder.Autoencoder", "ex01_autoencoders.autoencoder_forward"),
+    Concept("AE-2", "Denoising autoencoder", "01_autoencoders_dae", "Denoising autoencoders",
+            "minilm.objectives.autoencoding.masking_noise", "ex01_autoencoders.masking_noise"),
+    Concept("AE-3", "Layer-wise pretraining", "01_autoencoders_dae", "Layer-wise pretraining",
+            "minilm.models.autoencoder.greedy_layerwise_pretrain"),
+    Concept("AE-4", "From DAE to masked LM (and CBOW)", "01_autoencoders_dae",
+            "From denoising autoencoders to masked language models", "minilm.models.cbow.CBOW"),
     # AR: autoregressive vs autoencoding ------------------------------------------
-    Concept("AR-1", "Autoregressive LM, both directions", "02_ar_vs_ae", "", None),
-    Concept("AR-2", "Strengths and weaknesses of AR vs AE", "02_ar_vs_ae", "", None),
-    Concept("AR-3", "CLM vs MLM vs Seq2Seq", "02_ar_vs_ae", "", None),
-    Concept("AR-4", "Attention masks are the whole difference", "02_ar_vs_ae", "",
-            "minilm.masks.prefix_lm_mask"),
+    Concept("AR-1", "Autoregressive LM, both directions", "02_ar_vs_ae",
+            "Left to right, right to left, and ELMo", "minilm.objectives.directions.combine_directions",
+            "ex02_ar_vs_ae.clm_labels"),
+    Concept("AR-2", "Strengths and weaknesses of AR vs AE", "02_ar_vs_ae", "What masked LMs cannot do",
+            "minilm.objectives.mlm.mask_tokens"),
+    Concept("AR-3", "CLM vs MLM vs Seq2Seq", "02_ar_vs_ae", "Three objectives, one corpus",
+            "minilm.models.seq2seq.Seq2Seq", "ex02_ar_vs_ae.mlm_batch"),
+    Concept("AR-4", "Attention masks are the whole difference", "02_ar_vs_ae",
+            "The masks are the whole difference", "minilm.masks.encoder_decoder_masks",
+            "ex02_ar_vs_ae.causal_mask"),
     # GPT ----------------------------------------------------------------------------
     Concept("GPT-1", "Causal LM objective", "03_gpt_pretraining", "",
             "minilm.objectives.clm.clm_labels"),
@@ -82,7 +91,8 @@ CONCEPTS: tuple[Concept, ...] = (
     Concept("X-1", "T5 span corruption", "06_bart_noising", "",
             "minilm.objectives.span_corruption.span_corruption"),
     Concept("X-2", "XLNet and SpanBERT as contrasts", "07_glm_blank_infilling", "", None),
-    Concept("X-3", "Prefix-LM / UniLM masks", "02_ar_vs_ae", "", "minilm.masks.prefix_lm_mask"),
+    Concept("X-3", "Prefix-LM / UniLM masks", "02_ar_vs_ae", "Prefix LM: between encoder and decoder",
+            "minilm.masks.prefix_lm_mask", "ex02_ar_vs_ae.prefix_lm_mask"),
     Concept("X-4", "Equal-compute comparison", "08_capstone", "", None),
 )
 

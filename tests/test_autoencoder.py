@@ -87,6 +87,7 @@ def test_module_matches_functional(gen):
         torch.testing.assert_close(out.reconstruction, z)
         torch.testing.assert_close(out.loss, reconstruction_loss(z, x))
         torch.testing.assert_close(ae.encode(x), y)
+        torch.testing.assert_close(ae.reconstruct(x), z)
         n_params = sum(p.numel() for p in ae.parameters())
         assert n_params == 3 * 6 + 3 + 6 + (0 if tied else 6 * 3)
 

@@ -119,6 +119,11 @@ class Autoencoder(nn.Module):
         self._check(x)
         return torch.sigmoid(x @ self.W.T + self.b)
 
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """The reconstruction z [B, d] of ``x`` (no loss: ``x`` may be a noisy input)."""
+        self._check(x)
+        return autoencode(x, self.W, self.b, self.W_prime, self.b_prime)[1]
+
     def forward(self, x: torch.Tensor, target: torch.Tensor | None = None) -> AutoencoderOutput:
         """Reconstruct ``x`` [B, d]; the loss compares z with ``target`` (the clean input of a
         denoising autoencoder) or, if no target is given, with ``x`` itself."""

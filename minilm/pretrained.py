@@ -15,6 +15,7 @@ by one (``minilm.objectives.clm.clm_labels``), the loop of ``minilm.train``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ import torch
 
 from minilm.checkpoint import load_checkpoint, read_header, save_checkpoint
 from minilm.course import FAST
-from minilm.data.batching import encode_stream, lm_windows
+from minilm.data.batching import lm_windows
 from minilm.data.corpus import synthetic_corpus
 from minilm.grade import course_root
 from minilm.models.gpt import GPT, GPTConfig
@@ -63,6 +64,18 @@ class PretrainRecipe:
         return cls(steps=300)
 
 
+@contextlib.contextmanager
+def one_thread():
+    """Run torch on one thread inside the block: models this small gain little from more,
+    and on a busy machine threads that wait for each other are many times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def default_recipe() -> PretrainRecipe:
     """``PretrainRecipe.fast()`` under ``MINILM_FAST=1``, else the full recipe."""
     return PretrainRecipe.fast() if FAST else PretrainRecipe()
@@ -75,7 +88,7 @@ class CourseCorpus:
     train_texts: list[str]
     heldout_texts: list[str]
     tokenizer: WordTokenizer
-    train_ids: torch.Tensor    # one long stream, stories separated by <s>
+    train_ids: torch.Tensor    # one long stream: <s> story <e> <s> story <e> ...
     heldout_ids: torch.Tensor
 
     def unigram_entropy(self) -> float:
@@ -88,17 +101,21 @@ class CourseCorpus:
 
 def course_corpus(recipe: PretrainRecipe | None = None) -> CourseCorpus:
     """Stories of the synthetic corpus, a word tokenizer trained on the training part, and
-    both parts encoded as id streams with ``<s>`` before every story."""
+    both parts encoded as id streams ``<s> story <e> <s> story <e> ...``."""
     recipe = recipe or default_recipe()
     stories = synthetic_corpus(recipe.n_stories, seed=recipe.corpus_seed)
     train_texts, heldout_texts = stories[: -recipe.heldout], stories[-recipe.heldout:]
     tokenizer = WordTokenizer.train(train_texts)
-    start = tokenizer.bos_token_id
+    return CourseCorpus(train_texts, heldout_texts, tokenizer, story_stream(tokenizer, train_texts),
+                        story_stream(tokenizer, heldout_texts))
 
-    def stream(texts):  # <s> story <s> story ...: the model sees where a story starts
-        return torch.cat([torch.tensor([start]), encode_stream(tokenizer, texts, separator_id=start)])
 
-    return CourseCorpus(train_texts, heldout_texts, tokenizer, stream(train_texts), stream(heldout_texts))
+def story_stream(tokenizer, texts: list[str]) -> torch.Tensor:
+    """One 1-D id stream with every story framed as ``<s> story <e>``: the model learns
+    where a text starts and that ``<e>`` ends it (generation stops there)."""
+    start, end = tokenizer.bos_token_id, tokenizer.eos_token_id
+    return torch.tensor([i for text in texts for i in (start, *tokenizer.encode(text), end)],
+                        dtype=torch.long)
 
 
 def lm_batch(ids: torch.Tensor, *, max_len: int, batch_size: int,
@@ -142,12 +159,13 @@ def pretrain_gpt(recipe: PretrainRecipe | None = None, *, corpus: CourseCorpus |
     with torch.random.fork_rng():  # initialisation draws from the global generator
         torch.manual_seed(recipe.seed)
         model = GPT(recipe.config(corpus.tokenizer.vocab_size))
-    history = train(
-        model, lambda: lm_batch(corpus.train_ids, max_len=recipe.max_len,
-                                batch_size=recipe.batch_size, generator=generator),
-        steps=recipe.steps, lr=recipe.lr, warmup=recipe.warmup, progress=progress,
-        eval_batches=heldout_batches(corpus.heldout_ids, max_len=recipe.max_len),
-        eval_every=max(1, recipe.steps // 10), desc="pretraining GPT")
+    with one_thread():
+        history = train(
+            model, lambda: lm_batch(corpus.train_ids, max_len=recipe.max_len,
+                                    batch_size=recipe.batch_size, generator=generator),
+            steps=recipe.steps, lr=recipe.lr, warmup=recipe.warmup, progress=progress,
+            eval_batches=heldout_batches(corpus.heldout_ids, max_len=recipe.max_len),
+            eval_every=max(1, recipe.steps // 10), desc="pretraining GPT")
     model.eval()
     return Pretrained(model, corpus.tokenizer, recipe, dataclasses.asdict(history), trained_now=True)
 

@@ -8,7 +8,7 @@ on its own, in any order. It uses the same stories and the same word tokenizer a
     pre = pretrained_glm()                 # -> PretrainedGLM(model, tokenizer, recipe, history, ...)
     fill_blanks(pre.model, pre.tokenizer, "anna lives in [MASK] .").text
 
-Pretraining is GLM's multi-task blank infilling (Du et al., 2022, Sec. 2.1-2.2.2). A sample
+Pretraining is GLM's multi-task blank infilling (Du et al., 2022, Sec. 2.1). A sample
 is one or two consecutive sentences of a story (short samples: a model this small learns to
 find its [MASK] among few positions much sooner), turned into a GLM example by either
 

@@ -18,8 +18,8 @@ Part A never attends to Part B (``minilm.masks.glm_mask``), so its keys and valu
 change while Part B grows: ``use_cache=True`` computes them once and feeds only the new
 token at each step. A test checks it writes exactly what recomputing everything writes.
 
-    out = fill_blanks(model, tokenizer, "anna lives in [MASK] .")
-    out.text          # 'anna lives in paris.'
+    out = fill_blanks(model, tokenizer, "ben lives in [MASK] .")
+    out.text          # 'ben lives in paris.' (Ben's town in minilm.data.WORLD)
     out.span_texts    # ['paris']
 """
 

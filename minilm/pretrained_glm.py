@@ -6,7 +6,7 @@ by the same recipe exists and otherwise trains it and saves it, so every noteboo
 on its own, in any order. It uses the same stories and the same word tokenizer as the GPT.
 
     pre = pretrained_glm()                 # -> PretrainedGLM(model, tokenizer, recipe, history, ...)
-    fill_blanks(pre.model, pre.tokenizer, "anna lives in [MASK] .").text
+    fill_blanks(pre.model, pre.tokenizer, "ben lives in [MASK] .").text
 
 Pretraining is GLM's multi-task blank infilling (Du et al., 2022, Sec. 2.1). A sample
 is one or two consecutive sentences of a story (short samples: a model this small learns to

@@ -7,11 +7,11 @@ so the same weights act as a BERT-like encoder and a GPT-like decoder:
 
     max_theta  E_z [ sum_i log p(s_{z_i} | x_corrupt, s_{z_<i}) ]
 
-Each token carries two positions (Sec. 2.2.2, "2D positional encoding"): its index in
+Each token carries two positions (Sec. 2.2, "2D positional encoding"): its index in
 Part A (a Part B token takes the index of its span's [MASK]) and its index inside the span
 (0 throughout Part A). The model is never told how long a span is.
 
-Architecture (Sec. 2.3): pre-LN blocks ("rearranged layer normalization and residual
+Architecture (Sec. 2.2): pre-LN blocks ("rearranged layer normalization and residual
 connection"), one linear output layer tied to the input embedding, GeLU activations.
 """
 

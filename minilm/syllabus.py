@@ -70,10 +70,12 @@ CONCEPTS: tuple[Concept, ...] = (
     Concept("BERT-5", "BERT vs GPT vs ELMo", "05_bert_mlm_nsp", "BERT-5 · BERT vs GPT vs ELMo",
             "minilm.models.bert_vs_gpt.fill_one_blank"),
     # BART ---------------------------------------------------------------------------
-    Concept("BART-1", "Encoder-decoder denoising", "06_bart_noising", "", None),
-    Concept("BART-2", "The five noising functions", "06_bart_noising", "",
-            "minilm.objectives.denoising.text_infilling"),
-    Concept("BART-3", "Fine-tuning BART", "06_bart_noising", "", None),
+    Concept("BART-1", "Encoder-decoder denoising", "06_bart_noising", "BART: a denoising encoder-decoder",
+            "minilm.models.bart.Bart", exercise="ex06_bart.shift_right"),
+    Concept("BART-2", "The five noising functions", "06_bart_noising", "BART's five noising functions",
+            "minilm.objectives.denoising.text_infilling", exercise="ex06_bart.text_infilling"),
+    Concept("BART-3", "Fine-tuning BART", "06_bart_noising", "Fine-tuning BART",
+            "minilm.models.bart_finetune.BartForSequenceClassification"),
     # GLM ----------------------------------------------------------------------------
     Concept("GLM-1", "Span sampling, Part A", "07_glm_blank_infilling", "Span sampling and Part A",
             "minilm.objectives.blank_infilling.sample_spans", exercise="ex07_glm.make_part_a"),
@@ -93,7 +95,8 @@ CONCEPTS: tuple[Concept, ...] = (
     Concept("GLM-8", "The worked example x1..x6", "07_glm_blank_infilling", "The worked example: x1 … x6",
             "minilm.viz.glm.plot_glm_sample", exercise="ex07_glm"),
     # Beyond the articles ------------------------------------------------------------
-    Concept("X-1", "T5 span corruption", "06_bart_noising", "",
+    Concept("X-1", "T5 span corruption", "06_bart_noising",
+            "T5's span corruption next to BART's text infilling",
             "minilm.objectives.span_corruption.span_corruption"),
     Concept("X-2", "XLNet and SpanBERT as contrasts", "07_glm_blank_infilling",
             "XLNet and SpanBERT: what each objective conditions on", None),

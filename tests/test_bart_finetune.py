@@ -100,6 +100,8 @@ def test_heads_reject_bad_input(bart):
         head(torch.randint(10, V, (2, 5)), labels=torch.tensor([0, 2]))
     with pytest.raises(TypeError, match="input_ids"):
         head(torch.rand(2, 5))
+    with pytest.raises(ValueError, match="input_ids"):
+        head(torch.randint(10, V, (1, 127)))
     with pytest.raises(ValueError, match="n_labels"):
         BartForTokenClassification(bart, 0)
     with pytest.raises(TypeError, match="source"):

@@ -93,6 +93,10 @@ class _SameInput(nn.Module):
         """Returns (BART's output, lengths): decoder states [B, T + 2, d] over
         ``[<s> x_1 ... x_n <e>]``; the state of x_i is at i + 1, that of <e> at n + 1."""
         check_token_ids(input_ids, "input_ids", self.config.vocab_size, ndim=2)
+        T, max_len = input_ids.shape[1], self.config.max_len
+        if max_len < T + 2:
+            raise ValueError(f"input_ids has length {T}; the decoder reads it with <s> and <e> "
+                             f"({T + 2} tokens), more than max_len={max_len}")
         ids, mask = append_eos(input_ids, attention_mask, eos_id=self.eos_id)
         start = ids.new_full((ids.shape[0], 1), self.start_id)
         decoder_ids = torch.cat([start, ids], dim=1)  # [B, T + 2]

@@ -8,6 +8,8 @@ kind with a wrong value, and always names the argument.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -27,6 +29,16 @@ def check_probability(value, name: str) -> float:
         raise TypeError(f"{name} must be a number in [0, 1], got {type(value).__name__}")
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"{name} must lie in [0, 1], got {value}")
+    return float(value)
+
+
+def check_positive_number(value, name: str, *, meaning: str = "") -> float:
+    """``value`` must be a finite real number > 0 (a rate, a mean length)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number > 0, got {type(value).__name__}")
+    if not 0 < value < math.inf:
+        detail = f" ({meaning})" if meaning else ""
+        raise ValueError(f"{name} must be a finite number > 0{detail}, got {value}")
     return float(value)
 
 

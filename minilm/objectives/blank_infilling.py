@@ -26,13 +26,18 @@ Part A sees only Part A; Part B sees Part A and the Part B tokens before it:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
-from minilm.checks import check_generator, check_positive_int, check_probability, check_tensor
+from minilm.checks import (
+    check_generator,
+    check_positive_int,
+    check_positive_number,
+    check_probability,
+    check_tensor,
+)
 from minilm.models.common import IGNORE_INDEX
 from minilm.objectives._util import generator_device, long_tensor, special_edges
 
@@ -63,11 +68,7 @@ def sample_spans(length: int, *, mask_ratio: float = 0.15, poisson_lambda: float
     """
     check_positive_int(length, "length")
     mask_ratio = check_probability(mask_ratio, "mask_ratio")
-    if isinstance(poisson_lambda, bool) or not isinstance(poisson_lambda, (int, float)):
-        raise TypeError(f"poisson_lambda must be a number > 0, got {type(poisson_lambda).__name__}")
-    if not 0 < poisson_lambda < math.inf:
-        raise ValueError(f"poisson_lambda must be a finite number > 0 (the mean span length), "
-                         f"got {poisson_lambda}")
+    check_positive_number(poisson_lambda, "poisson_lambda", meaning="the mean span length")
     check_generator(generator)
     budget = mask_ratio * length
     if budget == 0:

@@ -36,7 +36,13 @@ import math
 
 import torch
 
-from minilm.checks import check_generator, check_positive_int, check_probability, check_tensor
+from minilm.checks import (
+    check_generator,
+    check_positive_int,
+    check_positive_number,
+    check_probability,
+    check_tensor,
+)
 from minilm.objectives._util import generator_device, long_tensor, special_edges, special_set
 
 __all__ = [
@@ -137,11 +143,7 @@ def _text_infilling(ids, mask_id, mask_ratio, poisson_lambda, special_ids, gener
     _check_ids(ids)
     _check_id(mask_id, "mask_id")
     mask_ratio = check_probability(mask_ratio, "mask_ratio")
-    if isinstance(poisson_lambda, bool) or not isinstance(poisson_lambda, (int, float)):
-        raise TypeError(f"poisson_lambda must be a number > 0, got {type(poisson_lambda).__name__}")
-    if not 0 < poisson_lambda < math.inf:
-        raise ValueError(f"poisson_lambda must be a finite number > 0 (the mean span length), "
-                         f"got {poisson_lambda}")
+    check_positive_number(poisson_lambda, "poisson_lambda", meaning="the mean span length")
     check_generator(generator)
     head, tail = special_edges(ids, special_ids)
     body = ids[head:len(ids) - tail]

@@ -65,6 +65,24 @@ UNSEEN_SENTIMENT_WORDS = frozenset(w for words in _SENTIMENT_WORDS for w in word
 SEEN_SENTIMENT_WORDS = frozenset(w for words in _SENTIMENT_WORDS for w in words[: len(words) // 2])
 
 
+@dataclass(frozen=True)
+class FinetuneSettings:
+    """How much labelled data and how many steps a task gets (the same for every model)."""
+
+    n_train: int      # labelled training examples
+    steps: int        # optimizer steps
+    batch_size: int   # examples per step (a multiple-choice example is N sequences)
+    lr: float
+
+
+FINETUNE_SETTINGS = {  # small labelled sets: where pretraining should matter most
+    "sentiment": FinetuneSettings(n_train=200, steps=100, batch_size=16, lr=1e-3),
+    "entailment": FinetuneSettings(n_train=1000, steps=300, batch_size=16, lr=1e-3),
+    "similarity": FinetuneSettings(n_train=500, steps=150, batch_size=16, lr=1e-3),
+    "multiple_choice": FinetuneSettings(n_train=1000, steps=500, batch_size=8, lr=1e-3),
+}
+
+
 def _check_task(task: str) -> str:
     if task not in TASKS:
         raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")

@@ -24,6 +24,7 @@ ROLE_COLOURS = {  # special tokens dark, text segments light
     "text 1": "#bde0fe", "text 2": "#ffd6a5",
     "context": "#bde0fe", "question": "#caffbf", "answer": "#ffd6a5",
 }
+LEGEND_NAMES = {"start": "<s> start", "delim": "$ delimiter", "extract": "<e> extract"}
 FORMATS = ("classification", "entailment", "similarity", "multiple_choice")
 HEAD_NOTE = {
     "classification": "softmax(h(<e>) W_y)",
@@ -90,42 +91,48 @@ def token_layout(tokenizer, kind: str, *texts) -> list[TokenLayout]:
     return layouts
 
 
-def plot_token_layouts(layouts: dict[str, list[TokenLayout]], *, max_tokens: int = 26):
+def plot_token_layouts(layouts: dict[str, list[TokenLayout]], *, max_tokens: int = 30):
     """Draw ``{title: token_layout(...)}`` as rows of coloured token boxes; returns the Figure.
 
-    Long texts are shortened in the middle ("...") to ``max_tokens`` boxes per row; the
-    special tokens are always shown.
+    Long texts are shortened in the middle ("…") to ``max_tokens`` boxes per row (the
+    beginning and end of the longest segment stay, and so do the special tokens).
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch, Patch
 
     if not isinstance(layouts, dict) or not layouts:
         raise ValueError("layouts must be a non-empty dict {title: list of TokenLayout}")
+    rows_by_title = {title: [_shorten(row, max_tokens) for row in rows] for title, rows in layouts.items()}
+    width_of = lambda token: 0.12 + 0.075 * max(len(token), 2)  # noqa: E731  box width, data units
+    longest = max(sum(width_of(t) + 0.04 for t in tokens) for rows in rows_by_title.values()
+                  for tokens, _ in rows)
     n_rows = sum(len(rows) + 1 for rows in layouts.values())
-    fig, ax = plt.subplots(figsize=(13, 0.42 * n_rows + 0.6))
+    x_max = longest + 4.2  # room for the note on what the head does
+    fig, ax = plt.subplots(figsize=(0.83 * x_max, 0.42 * n_rows + 0.7))
     y, used = 0.0, set()
-    for title, rows in layouts.items():
+    for title, rows in rows_by_title.items():
         ax.text(0, y, title, fontsize=10, fontweight="bold", va="center")
         y -= 1
-        for row in rows:
-            tokens, roles = _shorten(row, max_tokens)
+        for tokens, roles in rows:
             x = 0.0
             for token, role in zip(tokens, roles, strict=True):
-                width = 0.12 + 0.075 * max(len(token), 2)
                 dark = role in ("start", "delim", "extract")
-                ax.add_patch(FancyBboxPatch((x, y - 0.33), width, 0.66, boxstyle="round,pad=0.02",
+                ax.add_patch(FancyBboxPatch((x, y - 0.33), width_of(token), 0.66, boxstyle="round,pad=0.02",
                                             fc=ROLE_COLOURS.get(role, "#eeeeee"), ec="white"))
-                ax.text(x + width / 2, y, token, ha="center", va="center", fontsize=8,
+                ax.text(x + width_of(token) / 2, y, token, ha="center", va="center", fontsize=8,
                         color="white" if dark else "black")
-                x += width + 0.04
+                x += width_of(token) + 0.04
                 used.add(role)
             y -= 1
-        ax.text(x + 0.3, y + 1 + (len(rows) - 1) / 2, "→ " + HEAD_NOTE[_kind_of(rows)],
+        ax.text(x + 0.3, y + 1 + (len(rows) - 1) / 2, "→ " + HEAD_NOTE[_kind_of(layouts[title])],
                 fontsize=9, va="center", color="#d62828")
-    order = [r for r in ROLE_COLOURS if r in used]
-    ax.legend(handles=[Patch(color=ROLE_COLOURS[r], label=r) for r in order], loc="upper right",
-              ncol=len(order), fontsize=8, frameon=False, bbox_to_anchor=(1, 1.08))
-    ax.set_xlim(-0.1, 15.5)
+    by_colour: dict[str, list[str]] = {}  # one legend entry per colour: "premise / text 1 / ..."
+    for role in ROLE_COLOURS:
+        if role in used:
+            by_colour.setdefault(ROLE_COLOURS[role], []).append(LEGEND_NAMES.get(role, role))
+    ax.legend(handles=[Patch(color=c, label=" / ".join(names)) for c, names in by_colour.items()],
+              loc="upper left", ncol=len(by_colour), fontsize=8, frameon=False, bbox_to_anchor=(0, 1.1))
+    ax.set_xlim(-0.1, x_max)
     ax.set_ylim(y + 0.3, 0.7)
     ax.axis("off")
     fig.tight_layout()

@@ -4,6 +4,7 @@ padding and the last real token, the three heads, L_3 = L_2 + lambda L_1, the la
 import pytest
 import torch
 
+from minilm.data import synthetic_corpus
 from minilm.finetune import (
     GPTClassifier,
     GPTMultipleChoice,
@@ -26,6 +27,15 @@ from minilm.finetune.layout import plot_token_layouts, token_layout
 from minilm.models import GPT, GPTConfig, token_cross_entropy
 from minilm.objectives.clm import clm_labels
 from minilm.tokenizer import WordTokenizer
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models: one thread is faster than two that wait on each other
+    yield
+    torch.set_num_threads(threads)
+
 
 S = SpecialIds(start=5, delim=6, extract=7)
 V = 40
@@ -271,3 +281,65 @@ def test_pretrained_gpt_beats_chance_and_scratch_at_equal_steps(task, pretrained
                                       steps=s.steps, batch_size=s.batch_size, lr=s.lr, generator=g).accuracy
     assert accuracy["pretrained"] >= chance + MARGIN_OVER_CHANCE[task], (accuracy, chance)
     assert accuracy["pretrained"] >= accuracy["scratch"] + MARGIN_OVER_SCRATCH[task], (accuracy, chance)
+
+
+# ------------------------------------------------------- the synthetic tasks, formatted
+def test_sentiment_split_keeps_half_the_sentiment_words_out_of_training():
+    import re
+
+    from minilm.finetune.gpt_tasks import SEEN_SENTIMENT_WORDS, UNSEEN_SENTIMENT_WORDS, task_data
+
+    train, test = task_data("sentiment", n_train=150, n_test=100, seed=3)
+    assert len(train) == 150 and len(test) == 100
+    assert not SEEN_SENTIMENT_WORDS & UNSEEN_SENTIMENT_WORDS
+    words = [set(re.findall(r"[a-z]+", e.text.lower())) for e in train + test]
+    assert all(not w & UNSEEN_SENTIMENT_WORDS for w in words[:150])
+    assert all(w & UNSEEN_SENTIMENT_WORDS and not w & SEEN_SENTIMENT_WORDS for w in words[150:])
+    assert 0.4 < sum(e.label for e in test) / 100 < 0.6
+
+
+def test_task_batches_have_the_shapes_their_heads_read():
+    from minilm.finetune.gpt_tasks import TASKS, format_example, task_batch, task_data, task_model
+
+    tok = WordTokenizer.train(synthetic_corpus(300))
+    gpt = GPT(GPTConfig.tiny(tok.vocab_size))
+    expected = {"sentiment": 2, "entailment": 2, "similarity": 3, "multiple_choice": 3}
+    for task in TASKS:
+        train, _ = task_data(task, n_train=4, n_test=2)
+        batch = task_batch(tok, train)
+        assert batch["input_ids"].dim() == expected[task] and batch["labels"].shape == (4,)
+        ids, label = format_example(tok, train[0])
+        assert label == int(batch["labels"][0])
+        first = ids if expected[task] == 2 else ids[0]
+        assert first[0] == tok.bos_token_id and first[-1] == tok.eos_token_id
+        out = task_model(task, gpt)(**batch)
+        assert out.logits.shape == ((4, 4) if task == "multiple_choice" else (4, 2))
+    with pytest.raises(ValueError, match="task must be one of"):
+        task_model("translation", gpt)
+    with pytest.raises(TypeError, match="example"):
+        format_example(tok, "a sentence")
+
+
+def test_scratch_copy_has_the_same_shape_and_fresh_weights():
+    from minilm.finetune.gpt_tasks import scratch_copy
+
+    gpt = make_gpt()
+    a = scratch_copy(gpt, torch.Generator().manual_seed(0))
+    b = scratch_copy(gpt, torch.Generator().manual_seed(0))
+    assert a.config == gpt.config
+    assert not torch.equal(a.embed.token.weight, gpt.embed.token.weight)
+    assert torch.equal(a.embed.token.weight, b.embed.token.weight)  # seeded by the generator
+
+
+def test_finetune_gpt_leaves_the_pretrained_model_untouched():
+    from minilm.finetune.gpt_tasks import finetune_gpt, task_batch, task_data
+
+    tok = WordTokenizer.train(synthetic_corpus(300))
+    torch.manual_seed(0)
+    gpt = GPT(GPTConfig.tiny(tok.vocab_size))
+    before = {k: v.clone() for k, v in gpt.state_dict().items()}
+    train, test = task_data("entailment", n_train=16, n_test=8)
+    run = finetune_gpt(gpt, tok, "entailment", train_examples=train, test_batch=task_batch(tok, test),
+                       steps=3, lr=1e-3, generator=torch.Generator().manual_seed(0))
+    assert all(torch.equal(before[k], v) for k, v in gpt.state_dict().items())
+    assert 0.0 <= run.accuracy <= 1.0 and len(run.history.steps) == 3

@@ -148,3 +148,48 @@ def test_generate_is_reproducible_and_keeps_the_prompt(gen):
 def test_bad_decoding_arguments_are_clear_errors(kwargs, error):
     with pytest.raises(error):
         sample_next(torch.zeros(1, 4), **kwargs)
+
+
+# --------------------------------------------------------------- the decoding explorer
+@pytest.fixture(scope="module")
+def tiny_lm():
+    from minilm.tokenizer import WordTokenizer
+
+    tok = WordTokenizer.train(["Anna has a red cat. Ben likes soup. The cat sleeps."])
+    torch.manual_seed(0)
+    return GPT(GPTConfig.tiny(tok.vocab_size, max_len=16)).eval(), tok
+
+
+def test_decode_samples_matches_generate_and_stops_after_eos(tiny_lm):
+    from minilm.viz.generation import decode_samples
+
+    model, tok = tiny_lm
+    texts = decode_samples(model, tok, "<s> anna", n_samples=3, max_new_tokens=6, top_k=4, seed=5)
+    prompt = torch.tensor([tok.encode("<s> anna")] * 3)
+    ids = generate(model, prompt, 6, top_k=4, eos_token_id=tok.eos_token_id,
+                   generator=torch.Generator().manual_seed(5))[:, 2:].tolist()
+    expected = [tok.decode(row[: row.index(tok.eos_token_id) + 1] if tok.eos_token_id in row else row)
+                for row in ids]
+    assert texts == expected
+    greedy = decode_samples(model, tok, "<s> anna", n_samples=2, max_new_tokens=6, temperature=0)
+    assert greedy[0] == greedy[1]
+
+
+def test_decoding_explorer_controls_map_to_generate_arguments(tiny_lm):
+    pytest.importorskip("ipywidgets")
+    from minilm.viz.generation import DecodingExplorer
+
+    model, tok = tiny_lm
+    explorer = DecodingExplorer(model, tok, "<s> ben", n_samples=2, max_new_tokens=5)
+    assert explorer.settings() == {"temperature": 1.0, "top_k": None, "top_p": None}
+    explorer.top_k_slider.value, explorer.top_p_slider.value = 3, 0.5
+    explorer.temperature_slider.value = 0.0
+    explorer.button.click()
+    assert explorer.settings() == {"temperature": 0.0, "top_k": 3, "top_p": 0.5}
+    assert len(explorer.samples) == 2 and explorer.samples[0] == explorer.samples[1]  # greedy
+    assert "<b>&lt;s&gt; ben</b>" in explorer.view.value  # escaped HTML, no scripts
+    assert explorer.static_text().splitlines()[1].startswith("  1. <s> ben")
+    explorer.prompt_box.value = ""
+    explorer.button.click()  # a bad prompt is shown, not raised inside the callback
+    assert "no tokens" in explorer.view.value
+    assert "text/plain" in explorer._repr_mimebundle_()

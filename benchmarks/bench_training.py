@@ -52,6 +52,10 @@ def build_gpt(shape: ModelShape, generator, **overrides):
     return GPT(_config(GPTConfig, shape, **overrides)), {"input_ids": ids, "labels": clm_labels(ids)}
 
 
+def build_gpt_explicit(shape: ModelShape, generator):
+    return build_gpt(shape, generator, use_sdpa=False)
+
+
 def build_gpt_compiled(shape: ModelShape, generator):
     """minilm GPT under ``torch.compile`` (Inductor: fused C++ kernels for the elementwise work)."""
     model, batch = build_gpt(shape, generator)
@@ -116,6 +120,7 @@ BASELINE = "hf-gpt2"
 CANDIDATES: dict[str, Candidate] = {
     "hf-gpt2": Candidate("transformers GPT2LMHeadModel (SDPA)", build_hf_gpt2),
     "gpt": Candidate("minilm GPT", build_gpt),
+    "gpt-explicit": Candidate("minilm GPT, use_sdpa=False", build_gpt_explicit, "explicit attention"),
     "gpt-compile": Candidate("minilm GPT, torch.compile", build_gpt_compiled, "run.py --compile"),
     "bert": Candidate("minilm EncoderLM (BERT, MLM)", build_encoder, "bidirectional"),
     "glm": Candidate("minilm GLM (blank infilling)", build_glm, "Part A/B bool mask"),

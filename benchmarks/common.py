@@ -135,11 +135,18 @@ class Table:
         lines = [f"### {self.title}", ""]
         if self.rows:
             lines.append("| " + " | ".join(self.columns) + " |")
-            lines.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(self.columns))) + "|")
+            aligns = ["---:" if self._numeric(i) else "---" for i in range(len(self.columns))]
+            lines.append("|" + "|".join(aligns) + "|")
             lines += ["| " + " | ".join(fmt(c) for c in row) + " |" for row in self.rows]
             lines.append("")
         lines += [f"- {note}" for note in self.notes]
         return "\n".join(lines).rstrip() + "\n"
+
+    def _numeric(self, column: int) -> bool:
+        """Right-align a column of numbers (and ratios such as "1.2x" or "5 %")."""
+        cells = [row[column] for row in self.rows if row[column] not in (None, "")]
+        return bool(cells) and all(not isinstance(c, str) or c.strip("*±x% ").replace(".", "").isdigit()
+                                   for c in cells)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "title": self.title, "columns": self.columns, "rows": self.rows,

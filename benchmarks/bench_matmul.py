@@ -22,6 +22,7 @@ Model FLOPs per token (PaLM, Chowdhery et al., 2022, App. B):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -77,7 +78,7 @@ class ModelShape:
 TINY = ModelShape(batch=2, context=16, d_model=32, n_layers=1, n_heads=2, vocab=64)  # smoke tests
 
 
-def _gemm_triple(b: int, M: int, K: int, N: int, generator) -> dict[str, callable]:
+def _gemm_triple(b: int, M: int, K: int, N: int, generator) -> dict[str, Callable[[], torch.Tensor]]:
     """Forward ``X @ W`` and its two gradients, ``dY @ W^T`` and ``X^T @ dY``, in the
     transposed-view layouts autograd passes to the BLAS library (nn.Linear stores W as [N, K])."""
     x = torch.randn(b, M, K, generator=generator)
@@ -89,6 +90,22 @@ def _gemm_triple(b: int, M: int, K: int, N: int, generator) -> dict[str, callabl
                 "grad weight": lambda: torch.mm(x.t(), dy)}
     return {"forward": lambda: torch.bmm(x, w), "grad input": lambda: torch.bmm(dy, w.transpose(1, 2)),
             "grad weight": lambda: torch.bmm(x.transpose(1, 2), dy)}
+
+
+def step_gemms(shape: ModelShape, generator) -> tuple[Callable[[], None], float]:
+    """``(run, flops)``: ``run()`` does every GEMM of one training step once, as often as a
+    step does it; ``flops`` is their total. The training table times it interleaved with the
+    models, so its ceiling and the models' speed are measured under the same conditions."""
+    calls, flops = [], 0.0
+    for _name, b, M, K, N, count in shape.gemms():
+        calls += list(_gemm_triple(b, M, K, N, generator).values()) * count
+        flops += 3 * count * 2.0 * b * M * K * N
+
+    def run():
+        for call in calls:
+            call()
+
+    return run, flops
 
 
 def ceiling(shape: ModelShape = ModelShape(), *, repeats: int = 5, inner: int = 3,

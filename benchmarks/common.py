@@ -70,6 +70,14 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def median_ratio(numerators: list[float], denominators: list[float]) -> float:
+    """Median of the pairwise ratios of two interleaved series (repeat r with repeat r).
+
+    Two candidates timed in the same round saw the same machine; their ratio stays put
+    when the machine as a whole speeds up or slows down between rounds."""
+    return statistics.median(n / d for n, d in zip(numerators, denominators, strict=True))
+
+
 def spread(values: list[float]) -> float:
     """Relative spread of the repeats, (max - min) / median: a quick noise indicator."""
     m = statistics.median(values)

@@ -66,7 +66,9 @@ def check_token_ids(ids, name: str, vocab_size: int | None = None, *,
                     ndim: int | tuple[int, ...] | None = None) -> torch.Tensor:
     """``ids`` must be a non-empty integer tensor with every id in [0, vocab_size)."""
     check_tensor(ids, name, ndim=ndim, integer=True)
-    if vocab_size is not None:
+    # Reading min/max back to Python would split a torch.compile graph in two; compiled, the
+    # range is left to the embedding lookup's own index check.
+    if vocab_size is not None and not torch.compiler.is_compiling():
         lo, hi = int(ids.min()), int(ids.max())
         if lo < 0 or hi >= vocab_size:
             raise ValueError(

@@ -19,7 +19,7 @@ from benchmarks import (
     bench_training,
     run,
 )
-from benchmarks.common import Table, measure
+from benchmarks.common import Table, measure, median_ratio
 
 MODULES = [bench_matmul, bench_training, bench_profile, bench_attention, bench_data]
 
@@ -49,6 +49,17 @@ def test_training_flop_count_is_6N_plus_attention():
     assert shape.matmul_params() == N
     expected = (6 * N + 12 * L * d * T) * shape.tokens
     assert bench_training.count_flops(model, batch) == expected == shape.flops_per_token() * shape.tokens
+    # the ceiling's GEMM set does exactly the model's matmul work, so MFU = GEMM time / step time
+    _run, gemm_flops = bench_matmul.step_gemms(shape, torch.Generator().manual_seed(0))
+    assert gemm_flops == expected
+
+
+def test_median_ratio_pairs_the_rounds():
+    # the machine's speed changes between rounds; per-round ratios are 2, 2, 3 -> median 2,
+    # while the ratio of the medians (6 / 2 = 3) compares times from different rounds
+    assert median_ratio([2.0, 8.0, 6.0], [1.0, 4.0, 2.0]) == 2.0
+    with pytest.raises(ValueError):
+        median_ratio([1.0], [1.0, 2.0])
 
 
 def test_hf_gpt2_has_the_same_parameters_as_minilm_gpt():

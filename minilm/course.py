@@ -1,8 +1,9 @@
 """Notebook plumbing: the FAST switch, the setup cell's work, and the versions table.
 
-Every notebook starts with ``gen = setup()``: it seeds torch, sets a readable plot style
-and prints what the notebook runs on. ``MINILM_FAST=1`` (set by the test suite) shrinks
-every training run with ``fast(full, small)`` so that all notebooks run in CI in minutes.
+Every notebook starts with ``gen = setup()``: it seeds torch, picks the number of CPU
+threads, sets a readable plot style and prints what the notebook runs on. ``MINILM_FAST=1``
+(set by the test suite) shrinks every training run with ``fast(full, small)`` so that all
+notebooks run in CI in minutes.
 """
 
 from __future__ import annotations
@@ -39,14 +40,37 @@ def versions() -> dict[str, str]:
     }
 
 
-def setup(seed: int = 0, *, quiet: bool = False) -> torch.Generator:
-    """Seed everything, style the plots, print versions; returns a seeded ``torch.Generator``.
+def use_threads(threads: int | None = None) -> int:
+    """Set torch's CPU threads: ``threads``, else ``$MINILM_THREADS``, else torch's default
+    (one per core). Returns the number in use.
+
+    Measured on 2 idle cores, the course's models train 1.2-1.6x faster on 2 threads than
+    on 1, even the smallest (``benchmarks/README.md``). When other processes keep the cores
+    busy - several notebooks training at once, a test run beside the course - threads wait
+    on each other and a step can take many times longer: ``MINILM_THREADS=1`` avoids that.
+    """
+    value = os.environ.get("MINILM_THREADS", "").strip()
+    if threads is None and value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"MINILM_THREADS must be a positive integer, got {value!r}")
+        threads = int(value)
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
+
+
+def setup(seed: int = 0, *, threads: int | None = None, quiet: bool = False) -> torch.Generator:
+    """Seed everything, choose CPU threads (``use_threads``), style the plots, print versions;
+    returns a seeded ``torch.Generator``.
 
     Pass the generator to every noising function and sampler in the notebook, so re-running
     a cell gives the same picture and the notebook reads the same for everybody.
     """
     import matplotlib.pyplot as plt
 
+    use_threads(threads)
     torch.manual_seed(seed)  # model initialisation draws from the global generator
     plt.rcParams.update({"figure.dpi": 110, "axes.spines.top": False,
                          "axes.spines.right": False, "font.size": 10})

@@ -15,7 +15,6 @@ by one (``minilm.objectives.clm.clm_labels``), the loop of ``minilm.train``.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 from dataclasses import dataclass, field
@@ -62,18 +61,6 @@ class PretrainRecipe:
     def fast(cls) -> PretrainRecipe:
         """The short recipe of ``MINILM_FAST=1`` runs (CI): it only has to run, not to be good."""
         return cls(steps=200, batch_size=16)
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Run torch on one thread inside the block: models this small gain little from more,
-    and on a busy machine threads that wait for each other are many times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def default_recipe() -> PretrainRecipe:
@@ -159,13 +146,12 @@ def pretrain_gpt(recipe: PretrainRecipe | None = None, *, corpus: CourseCorpus |
     with torch.random.fork_rng():  # initialisation draws from the global generator
         torch.manual_seed(recipe.seed)
         model = GPT(recipe.config(corpus.tokenizer.vocab_size))
-    with one_thread():
-        history = train(
-            model, lambda: lm_batch(corpus.train_ids, max_len=recipe.max_len,
-                                    batch_size=recipe.batch_size, generator=generator),
-            steps=recipe.steps, lr=recipe.lr, warmup=recipe.warmup, progress=progress,
-            eval_batches=heldout_batches(corpus.heldout_ids, max_len=recipe.max_len),
-            eval_every=max(1, recipe.steps // 10), desc="pretraining GPT")
+    history = train(
+        model, lambda: lm_batch(corpus.train_ids, max_len=recipe.max_len,
+                                batch_size=recipe.batch_size, generator=generator),
+        steps=recipe.steps, lr=recipe.lr, warmup=recipe.warmup, progress=progress,
+        eval_batches=heldout_batches(corpus.heldout_ids, max_len=recipe.max_len),
+        eval_every=max(1, recipe.steps // 10), desc="pretraining GPT")
     model.eval()
     return Pretrained(model, corpus.tokenizer, recipe, dataclasses.asdict(history), trained_now=True)
 

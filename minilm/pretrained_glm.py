@@ -24,7 +24,6 @@ model more tokens to predict per sample and teaches it to write longer spans.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 from dataclasses import dataclass, field
@@ -120,18 +119,6 @@ def glm_batch(stories: list[list[list[int]]], tokenizer, recipe: GLMRecipe,
     return glm_collate(samples, tokenizer.pad_token_id)
 
 
-@contextlib.contextmanager
-def one_thread():
-    """Run torch on one thread: models this small gain nothing from more, and threads that
-    wait on each other are much slower on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 @dataclass
 class PretrainedGLM:
     """What ``pretrained_glm`` returns."""
@@ -163,11 +150,10 @@ def pretrain_glm(recipe: GLMRecipe | None = None, *, corpus: CourseCorpus | None
     heldout_stories = story_sentences(corpus.heldout_texts, tokenizer)
     heldout_generator = torch.Generator().manual_seed(recipe.seed + 1)
     eval_batches = [glm_batch(heldout_stories, tokenizer, recipe, heldout_generator) for _ in range(4)]
-    with one_thread():
-        history = train(model, lambda: glm_batch(train_stories, tokenizer, recipe, generator),
-                        steps=recipe.steps, lr=recipe.lr, warmup=recipe.warmup, progress=progress,
-                        eval_batches=eval_batches, eval_every=max(1, recipe.steps // 10),
-                        desc="pretraining GLM")
+    history = train(model, lambda: glm_batch(train_stories, tokenizer, recipe, generator),
+                    steps=recipe.steps, lr=recipe.lr, warmup=recipe.warmup, progress=progress,
+                    eval_batches=eval_batches, eval_every=max(1, recipe.steps // 10),
+                    desc="pretraining GLM")
     model.eval()
     return PretrainedGLM(model, tokenizer, recipe, dataclasses.asdict(history), trained_now=True)
 

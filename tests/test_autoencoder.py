@@ -17,15 +17,6 @@ def sig(v):
     return 1 / (1 + math.exp(-v))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny models train faster on one thread: more threads mostly wait on each other.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def gen():
     return torch.Generator().manual_seed(0)

@@ -17,14 +17,6 @@ from minilm.train import evaluate, train
 V, PAD, MASK, START, EOS, STOP = 60, 0, 4, 5, 7, 9
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is faster than two that wait on each other
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def model():
     torch.manual_seed(0)

@@ -21,14 +21,6 @@ from minilm.train import train
 V, PAD, START, EOS = 50, 0, 5, 7
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def bart():
     torch.manual_seed(0)

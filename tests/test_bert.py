@@ -36,14 +36,6 @@ from minilm.train import train
 V = 50
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is faster than two that wait on each other
-    yield
-    torch.set_num_threads(threads)
-
-
 def tiny(**overrides):
     torch.manual_seed(0)
     return Bert(BertConfig.tiny(V, d_model=32, max_len=16, **overrides)).eval()

@@ -9,14 +9,6 @@ from minilm.models.cbow import cbow_examples
 from minilm.train import train
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is faster than two that wait on each other
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_cbow_examples_hand_worked():
     ids = torch.tensor([[11, 12, 13, 14, 0]])        # four words then a [PAD]
     context, target = cbow_examples(ids, window=1, pad_id=0)

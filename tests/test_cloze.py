@@ -23,14 +23,6 @@ from minilm.train import train
 TEXTS = ["the film was good . the soup was bad .", "anna loved the song . it was great ."]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is faster than two that wait on each other
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def tokenizer():
     return WordTokenizer.train(TEXTS)

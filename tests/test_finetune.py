@@ -28,15 +28,6 @@ from minilm.models import GPT, GPTConfig, token_cross_entropy
 from minilm.objectives.clm import clm_labels
 from minilm.tokenizer import WordTokenizer
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is faster than two that wait on each other
-    yield
-    torch.set_num_threads(threads)
-
-
 S = SpecialIds(start=5, delim=6, extract=7)
 V = 40
 

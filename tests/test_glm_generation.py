@@ -17,14 +17,6 @@ MASK, S, E = 4, 8, 9
 V = 40
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is faster than two that wait on each other
-    yield
-    torch.set_num_threads(threads)
-
-
 class Scripted(nn.Module):
     """A fake GLM whose next token depends only on the last input's 2D position:
     ``script(position_1, position_2) -> token``. It records every input it is given."""

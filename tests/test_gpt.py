@@ -13,15 +13,6 @@ from minilm.objectives.clm import clm_labels
 from minilm.tokenizer import WordTokenizer
 from minilm.train import evaluate, train
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is faster than two that wait on each other
-    yield
-    torch.set_num_threads(threads)
-
-
 V = 50
 
 

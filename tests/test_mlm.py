@@ -13,14 +13,6 @@ from minilm.train import train
 V, MASK, SPECIALS = 1000, 4, (0, 1, 2, 3, 4)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is faster than two that wait on each other
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def gen():
     return torch.Generator().manual_seed(0)

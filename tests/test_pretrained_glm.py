@@ -11,14 +11,6 @@ from minilm.pretrained_glm import GLMRecipe, glm_batch, pretrained_glm, story_se
 TINY = GLMRecipe(n_stories=80, heldout=10, d_model=32, n_heads=2, batch_size=8, steps=60, warmup=5)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is faster than two that wait on each other
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def corpus():
     return course_corpus(TINY.corpus_recipe())

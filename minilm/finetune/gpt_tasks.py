@@ -45,7 +45,6 @@ from minilm.finetune.formats import (
     similarity_inputs,
 )
 from minilm.finetune.heads import GPTClassifier, GPTMultipleChoice, GPTSimilarityClassifier
-from minilm.pretrained import one_thread
 from minilm.train import History, train
 
 TASKS = {  # task name -> (example maker, the input format it uses)
@@ -205,7 +204,6 @@ def finetune_gpt(gpt: nn.Module, tokenizer, task: str, *, train_examples: Sequen
         width = int(batch["attention_mask"].sum(-1).max())  # drop all-padding columns
         return {k: (v[..., :width] if k != "labels" else v) for k, v in batch.items()}
 
-    with one_thread():
-        history = train(model, next_batch, steps=steps, lr=lr, warmup=max(1, steps // 10),
-                        progress=progress, desc=f"fine-tuning on {task}")
-        return FinetuneRun(task, model, history, accuracy(model, test_batch))
+    history = train(model, next_batch, steps=steps, lr=lr, warmup=max(1, steps // 10),
+                    progress=progress, desc=f"fine-tuning on {task}")
+    return FinetuneRun(task, model, history, accuracy(model, test_batch))

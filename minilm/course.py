@@ -45,9 +45,10 @@ def use_threads(threads: int | None = None) -> int:
     (one per core). Returns the number in use.
 
     Measured on 2 idle cores, the course's models train 1.2-1.6x faster on 2 threads than
-    on 1, even the smallest (``benchmarks/README.md``). When other processes keep the cores
-    busy - several notebooks training at once, a test run beside the course - threads wait
-    on each other and a step can take many times longer: ``MINILM_THREADS=1`` avoids that.
+    on 1, even the smallest (d = 32; ``benchmarks/README.md``). When other processes keep
+    the cores busy - several notebooks training at once, a test run beside the course -
+    threads wait on each other and a step can take many times longer; ``MINILM_THREADS=1``
+    avoids that.
     """
     value = os.environ.get("MINILM_THREADS", "").strip()
     if threads is None and value:

@@ -5,6 +5,7 @@
     python benchmarks/run.py --only attention     # one table (repeat --only for more)
     python benchmarks/run.py --json benchmarks/results/latest.json --markdown benchmarks/results/latest.md
     python benchmarks/run.py --only course --full-notebooks --tests   # the slow course timings
+    python benchmarks/run.py --quick --readme README.md                # refresh README's tables
 
 Run it on an otherwise idle machine: the load average is printed with the results, and
 numbers taken while other processes compete for the cores are only good for ratios.
@@ -37,6 +38,21 @@ BENCHMARKS = {
 }
 
 
+README_START, README_END = "<!-- performance:start -->", "<!-- performance:end -->"
+
+
+def update_readme(path: Path, command: str, header: str, tables: list[str]) -> None:
+    """Replace what lies between the README's performance markers with these tables."""
+    text = path.read_text()
+    if text.count(README_START) != 1 or text.count(README_END) != 1:
+        raise SystemExit(f"--readme: {path} needs one {README_START} line and one {README_END} line")
+    before, rest = text.split(README_START)
+    _, after = rest.split(README_END)
+    body = "\n".join([f"`{command}`. {header} How to run and read the tables: `benchmarks/README.md`.",
+                      "", *tables])
+    path.write_text(f"{before}{README_START}\n{body.rstrip()}\n{README_END}{after}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and rows")
@@ -51,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compile", action="store_true",
                         help="training table: also time minilm GPT under torch.compile (compiles first)")
     parser.add_argument("--tiny", action="store_true", help="tiny sizes, one repeat: checks the scripts run")
+    parser.add_argument("--readme", type=Path,
+                        help="write the tables between the performance markers of this README")
     args = parser.parse_args(argv)
 
     threads = set_threads(args.threads)
@@ -79,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         payload = {"environment": env, "quick": args.quick,
                    "tables": {name: table.as_dict() for name, table in results.items()}}
         args.json.write_text(json.dumps(payload, indent=1, default=str) + "\n")
+    if args.readme:
+        argv = sys.argv[1:] if argv is None else argv
+        shown = [a for i, a in enumerate(argv) if a != "--readme" and (i == 0 or argv[i - 1] != "--readme")]
+        update_readme(args.readme, " ".join(["python benchmarks/run.py", *shown]), header, outputs[2:])
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text("\n".join(outputs))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,18 +124,39 @@ def heldout_batches(ids: torch.Tensor, *, max_len: int, n_windows: int = 64,
 
 @dataclass
 class Pretrained:
-    """What ``pretrained_gpt`` returns."""
+    """What ``pretrained_gpt`` (and ``pretrained_glm``) return."""
 
-    model: GPT
+    model: torch.nn.Module
     tokenizer: WordTokenizer
-    recipe: PretrainRecipe
-    history: dict = field(default_factory=dict)  # steps, train_loss, eval_steps, eval_loss, seconds
+    recipe: PretrainRecipe  # or a GLMRecipe: whatever the model was trained with
+    history: dict = field(default_factory=dict)  # steps, train_loss, lr, eval_steps, eval_loss, seconds
     path: Path | None = None
     trained_now: bool = False  # False when it was loaded from the checkpoint
 
     def history_object(self) -> History:
         return History(**{k: self.history[k] for k in ("steps", "train_loss", "lr", "eval_steps",
                                                        "eval_loss", "seconds")})
+
+
+def load_or_pretrain(recipe, path: Path, *, retrain: bool, pretrain: Callable[[], Pretrained]) -> Pretrained:
+    """The model trained with ``recipe``: read from ``path`` if the checkpoint there records
+    the same recipe, else ``pretrain()`` now and saved to ``path`` (atomically) for next time."""
+    if not retrain and path.is_file():
+        try:
+            cached = read_header(path)["extra"].get("recipe")
+        except ValueError:
+            cached = None  # unreadable (say, an interrupted copy): train a new one
+        if cached == dataclasses.asdict(recipe):
+            model, tokenizer, extra = load_checkpoint(path)
+            model.eval()
+            return Pretrained(model, tokenizer, recipe, extra["history"], path, trained_now=False)
+    pre = pretrain()
+    # JSON has no NaN or infinity: a diverged loss is stored as null
+    history = {k: (v if not isinstance(v, float) or math.isfinite(v) else None)
+               for k, v in pre.history.items()}
+    pre.path = save_checkpoint(pre.model, path, tokenizer=pre.tokenizer,
+                               extra={"recipe": dataclasses.asdict(recipe), "history": history})
+    return pre
 
 
 def pretrain_gpt(recipe: PretrainRecipe | None = None, *, corpus: CourseCorpus | None = None,
@@ -167,18 +189,5 @@ def pretrained_gpt(recipe: PretrainRecipe | None = None, *, path=None, retrain: 
     in the course folder by default). ``retrain=True`` always trains."""
     recipe = recipe or default_recipe()
     path = Path(path) if path is not None else default_path()
-    if not retrain and path.is_file():
-        try:
-            cached = read_header(path)["extra"].get("recipe")
-        except ValueError:
-            cached = None  # unreadable (say, an interrupted copy): train a new one
-        if cached == dataclasses.asdict(recipe):
-            model, tokenizer, extra = load_checkpoint(path)
-            model.eval()
-            return Pretrained(model, tokenizer, recipe, extra["history"], path, trained_now=False)
-    pre = pretrain_gpt(recipe, progress=progress)
-    history = {k: (v if not isinstance(v, float) or math.isfinite(v) else None)
-               for k, v in pre.history.items()}
-    pre.path = save_checkpoint(pre.model, path, tokenizer=pre.tokenizer,
-                               extra={"recipe": dataclasses.asdict(recipe), "history": history})
-    return pre
+    return load_or_pretrain(recipe, path, retrain=retrain,
+                            pretrain=lambda: pretrain_gpt(recipe, progress=progress))

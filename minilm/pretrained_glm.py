@@ -5,7 +5,7 @@ Notebook 07 pretrains it and saves it; later notebooks and tests load it. Like
 by the same recipe exists and otherwise trains it and saves it, so every notebook also runs
 on its own, in any order. It uses the same stories and the same word tokenizer as the GPT.
 
-    pre = pretrained_glm()                 # -> PretrainedGLM(model, tokenizer, recipe, history, ...)
+    pre = pretrained_glm()                 # -> Pretrained(model, tokenizer, recipe, history, ...)
     fill_blanks(pre.model, pre.tokenizer, "ben lives in [MASK] .").text
 
 Pretraining is GLM's multi-task blank infilling (Du et al., 2022, Sec. 2.1). A sample
@@ -25,20 +25,18 @@ model more tokens to predict per sample and teaches it to write longer spans.
 from __future__ import annotations
 
 import dataclasses
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from minilm.checkpoint import load_checkpoint, read_header, save_checkpoint
 from minilm.course import FAST
 from minilm.data.text import split_sentences
 from minilm.grade import course_root
 from minilm.models.glm import GLM, GLMConfig
 from minilm.objectives.blank_infilling import blank_infilling, glm_collate, glm_sample
-from minilm.pretrained import CourseCorpus, PretrainRecipe, course_corpus
-from minilm.train import History, train
+from minilm.pretrained import CourseCorpus, Pretrained, PretrainRecipe, course_corpus, load_or_pretrain
+from minilm.train import train
 
 CHECKPOINT_NAME = "glm_pretrained.safetensors"
 
@@ -119,24 +117,8 @@ def glm_batch(stories: list[list[list[int]]], tokenizer, recipe: GLMRecipe,
     return glm_collate(samples, tokenizer.pad_token_id)
 
 
-@dataclass
-class PretrainedGLM:
-    """What ``pretrained_glm`` returns."""
-
-    model: GLM
-    tokenizer: object
-    recipe: GLMRecipe
-    history: dict = field(default_factory=dict)  # steps, train_loss, lr, eval_steps, eval_loss, seconds
-    path: Path | None = None
-    trained_now: bool = False  # False when it was loaded from the checkpoint
-
-    def history_object(self) -> History:
-        return History(**{k: self.history[k] for k in ("steps", "train_loss", "lr", "eval_steps",
-                                                       "eval_loss", "seconds")})
-
-
 def pretrain_glm(recipe: GLMRecipe | None = None, *, corpus: CourseCorpus | None = None,
-                 progress: bool | str = "auto") -> PretrainedGLM:
+                 progress: bool | str = "auto") -> Pretrained:
     """Train a GLM on the course corpus with blank infilling (no caching; see ``pretrained_glm``)."""
     recipe = recipe or default_glm_recipe()
     corpus = corpus or course_corpus(recipe.corpus_recipe())
@@ -155,7 +137,7 @@ def pretrain_glm(recipe: GLMRecipe | None = None, *, corpus: CourseCorpus | None
                     eval_batches=eval_batches, eval_every=max(1, recipe.steps // 10),
                     desc="pretraining GLM")
     model.eval()
-    return PretrainedGLM(model, tokenizer, recipe, dataclasses.asdict(history), trained_now=True)
+    return Pretrained(model, tokenizer, recipe, dataclasses.asdict(history), trained_now=True)
 
 
 def default_glm_path() -> Path:
@@ -163,7 +145,7 @@ def default_glm_path() -> Path:
 
 
 def pretrained_glm(recipe: GLMRecipe | None = None, *, path=None, retrain: bool = False,
-                   progress: bool | str = "auto") -> PretrainedGLM:
+                   progress: bool | str = "auto") -> Pretrained:
     """The GLM pretrained with ``recipe``: loaded from ``path`` if it holds one made by the
     same recipe, else trained now and saved there (``checkpoints/glm_pretrained.safetensors``
     in the course folder by default). ``retrain=True`` always trains."""
@@ -171,18 +153,5 @@ def pretrained_glm(recipe: GLMRecipe | None = None, *, path=None, retrain: bool 
     if not isinstance(recipe, GLMRecipe):
         raise TypeError(f"recipe must be a GLMRecipe, got {type(recipe).__name__}")
     path = Path(path) if path is not None else default_glm_path()
-    if not retrain and path.is_file():
-        try:
-            cached = read_header(path)["extra"].get("recipe")
-        except ValueError:
-            cached = None  # unreadable (say, an interrupted copy): train a new one
-        if cached == dataclasses.asdict(recipe):
-            model, tokenizer, extra = load_checkpoint(path)
-            model.eval()
-            return PretrainedGLM(model, tokenizer, recipe, extra["history"], path, trained_now=False)
-    pre = pretrain_glm(recipe, progress=progress)
-    history = {k: (v if not isinstance(v, float) or math.isfinite(v) else None)
-               for k, v in pre.history.items()}
-    pre.path = save_checkpoint(pre.model, path, tokenizer=pre.tokenizer,
-                               extra={"recipe": dataclasses.asdict(recipe), "history": history})
-    return pre
+    return load_or_pretrain(recipe, path, retrain=retrain,
+                            pretrain=lambda: pretrain_glm(recipe, progress=progress))

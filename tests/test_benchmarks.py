@@ -97,6 +97,20 @@ def test_run_py_writes_json_and_markdown(tmp_path):
     assert "explicit / SDPA" in md.read_text()
 
 
+def test_run_py_rewrites_only_the_readme_performance_section(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# Title\n<!-- performance:start -->\nold table\n<!-- performance:end -->\nafter\n")
+    assert run.main(["--tiny", "--only", "attention", "--threads", "1", "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    command = "`python benchmarks/run.py --tiny --only attention --threads 1`"
+    assert text.startswith(f"# Title\n<!-- performance:start -->\n{command}")
+    assert "old table" not in text and "explicit / SDPA" in text and str(readme) not in text
+    assert text.endswith("<!-- performance:end -->\nafter\n")
+    (tmp_path / "NO_MARKERS.md").write_text("# nothing to replace\n")
+    with pytest.raises(SystemExit, match="performance:start"):
+        run.main(["--tiny", "--only", "attention", "--readme", str(tmp_path / "NO_MARKERS.md")])
+
+
 def test_profile_groups_operators_by_kind():
     assert bench_profile.group_of("aten::addmm") == "GEMMs (linear layers, LM head)"
     assert bench_profile.group_of("aten::add_") == "copies, residual adds, bias gradients"

@@ -77,7 +77,6 @@ def run(*, quick: bool = False, tiny: bool = False, threads: int | None = None,
             notebooks = [_smoke_notebook(Path(tmp))]
         elif notebooks is None:
             notebooks = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-        full = full and not quick
         data, totals = [], {"fast": 0.0, "full": 0.0}
         for path in notebooks:
             fast_s, status = execute_notebook(path, fast=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -41,16 +42,29 @@ BENCHMARKS = {
 README_START, README_END = "<!-- performance:start -->", "<!-- performance:end -->"
 
 
-def update_readme(path: Path, command: str, header: str, tables: list[str]) -> None:
-    """Replace what lies between the README's performance markers with these tables."""
+def update_readme(path: Path, tables: list[str], source: str) -> None:
+    """Put these tables between the README's performance markers.
+
+    A table already there with the same heading is replaced in place, new ones are added
+    at the end, and the others stay: ``--only course --full-notebooks --readme README.md``
+    refreshes the slow course table without re-measuring the rest. ``source`` (command,
+    machine) goes under every table written now.
+    """
     text = path.read_text()
     if text.count(README_START) != 1 or text.count(README_END) != 1:
         raise SystemExit(f"--readme: {path} needs one {README_START} line and one {README_END} line")
     before, rest = text.split(README_START)
-    _, after = rest.split(README_END)
-    body = "\n".join([f"`{command}`. {header} How to run and read the tables: `benchmarks/README.md`.",
-                      "", *tables])
+    section, after = rest.split(README_END)
+    blocks = re.split(r"(?m)^(?=### )", section.strip("\n"))
+    old = {block.splitlines()[0]: block for block in blocks if block.startswith("### ")}
+    for table in tables:
+        old[table.splitlines()[0]] = f"{table.rstrip()}\n- {source}\n"
+    body = "\n".join([README_INTRO, "", *(block.rstrip() + "\n" for block in old.values())])
     path.write_text(f"{before}{README_START}\n{body.rstrip()}\n{README_END}{after}")
+
+
+README_INTRO = ("How to run and read these tables: `benchmarks/README.md`. The last line under each "
+                "table says how and on what it was measured.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.readme:
         argv = sys.argv[1:] if argv is None else argv
         shown = [a for i, a in enumerate(argv) if a != "--readme" and (i == 0 or argv[i - 1] != "--readme")]
-        update_readme(args.readme, " ".join(["python benchmarks/run.py", *shown]), header, outputs[2:])
+        command = " ".join(["python benchmarks/run.py", *shown])
+        update_readme(args.readme, outputs[2:], f"`{command}`. {header}")
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text("\n".join(outputs))

@@ -99,13 +99,21 @@ def test_run_py_writes_json_and_markdown(tmp_path):
 
 def test_run_py_rewrites_only_the_readme_performance_section(tmp_path):
     readme = tmp_path / "README.md"
-    readme.write_text("# Title\n<!-- performance:start -->\nold table\n<!-- performance:end -->\nafter\n")
+    readme.write_text("# Title\n<!-- performance:start -->\nold intro\n\n### Kept table\n\n| a |\n"
+                      "<!-- performance:end -->\nafter\n")
     assert run.main(["--tiny", "--only", "attention", "--threads", "1", "--readme", str(readme)]) == 0
     text = readme.read_text()
-    command = "`python benchmarks/run.py --tiny --only attention --threads 1`"
-    assert text.startswith(f"# Title\n<!-- performance:start -->\n{command}")
-    assert "old table" not in text and "explicit / SDPA" in text and str(readme) not in text
+    assert text.startswith(f"# Title\n<!-- performance:start -->\n{run.README_INTRO}\n")
     assert text.endswith("<!-- performance:end -->\nafter\n")
+    assert "old intro" not in text and "### Kept table\n\n| a |" in text  # a table not re-run stays
+    assert text.index("### Kept table") < text.index("explicit / SDPA")  # the new one comes after
+    assert "- `python benchmarks/run.py --tiny --only attention --threads 1`. Measured on" in text
+    assert str(readme) not in text
+
+    # running the same table again replaces it instead of adding a second copy
+    assert run.main(["--tiny", "--only", "attention", "--threads", "1", "--readme", str(readme)]) == 0
+    assert readme.read_text().count("explicit / SDPA") == 1
+
     (tmp_path / "NO_MARKERS.md").write_text("# nothing to replace\n")
     with pytest.raises(SystemExit, match="performance:start"):
         run.main(["--tiny", "--only", "attention", "--readme", str(tmp_path / "NO_MARKERS.md")])

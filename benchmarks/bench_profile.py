@@ -74,14 +74,17 @@ def run(*, quick: bool = False, tiny: bool = False, threads: int | None = None,
     # candidates in turns and keeping each group's median keeps that out of the table.
     rounds: dict[str, list[dict[str, float]]] = {}
     skipped: dict[str, str] = {}
-    for _ in range(1 if tiny else 3):
+    n_rounds = 1 if tiny else 3
+    for _ in range(n_rounds):
         for name in names:
             if name in skipped:
                 continue
             try:
-                rounds.setdefault(name, []).append(profile_step(name, shape, steps=1 if tiny else 2))
+                seconds = profile_step(name, shape, steps=1 if tiny else 2)
             except ImportError as error:
                 skipped[name] = f"{CANDIDATES[name].label}: skipped ({error})"
+                continue
+            rounds.setdefault(name, []).append(seconds)
     profiles = {name: {group: median([r.get(group, 0.0) for r in runs])
                        for group in {g for r in runs for g in r}}
                 for name, runs in rounds.items()}
@@ -97,7 +100,7 @@ def run(*, quick: bool = False, tiny: bool = False, threads: int | None = None,
     table.add("**total (profiled)**", *[1e3 * totals[n] for n in profiles], *["100 %" for _ in profiles])
     table.notes += list(skipped.values()) + [
         f"{threads_label(threads)}; the training benchmark's configuration; operator self times "
-        "summed per step, median of 3 profiles taken in turns (the profiler adds some overhead, "
+        f"summed per step, median of {n_rounds} profiles taken in turns (the profiler adds some overhead, "
         "so totals exceed the training table's ms/step).",
         "GEMMs run at the matmul ceiling; everything below that row is why a step runs below it.",
     ]

@@ -119,6 +119,18 @@ def test_run_py_rewrites_only_the_readme_performance_section(tmp_path):
         run.main(["--tiny", "--only", "attention", "--readme", str(tmp_path / "NO_MARKERS.md")])
 
 
+def test_profile_skips_a_missing_baseline_with_a_note(monkeypatch):
+    def missing(shape, generator):
+        raise ImportError("No module named 'transformers'")
+
+    monkeypatch.setitem(bench_training.CANDIDATES, bench_training.BASELINE,
+                        bench_training.Candidate("transformers GPT2LMHeadModel (SDPA)", missing))
+    table = bench_profile.run(tiny=True, threads=1)
+    assert table.columns == ["kind of work", "minilm GPT ms", "minilm GPT %"]
+    assert any("skipped" in note and "transformers" in note for note in table.notes)
+    assert table.rows[-1][-1] == "100 %"
+
+
 def test_profile_groups_operators_by_kind():
     assert bench_profile.group_of("aten::addmm") == "GEMMs (linear layers, LM head)"
     assert bench_profile.group_of("aten::add_") == "copies, residual adds, bias gradients"

@@ -244,8 +244,9 @@ def run(*, quick: bool = False, tiny: bool = False, threads: int | None = None,
         "MFU = model FLOPs per second / the matmul ceiling, the speed of one step's GEMMs run alone "
         "(last row, timed in the same rounds); model FLOPs = 6 N + 12 L d T per token, counted by "
         "torch.utils.flop_counter.",
-        "x and MFU are medians of per-round ratios; noise = half the (max - min) / median spread of "
-        "the repeats; the candidates ran interleaved.",
+        "x and MFU are medians of per-round ratios, so x can differ a little from the ratio of the "
+        "tokens/s column; noise = half the (max - min) / median spread of the repeats; the candidates "
+        "ran interleaved. tokens/s counts every input token: encoder and decoder tokens for Seq2Seq.",
     ]
     table.data = {"shape": shape.__dict__, "threads": threads, "ceiling_gflops": ceiling_gflops,
                   "models": info, "skipped": skipped}

@@ -154,8 +154,8 @@ def run(*, quick: bool = False, tiny: bool = False, threads: int | None = None,
         f"(M = {shape.tokens} tokens), d={shape.d_model}, {shape.n_layers} layers, "
         f"{shape.n_heads} heads, vocab {shape.vocab}.",
         f"One training step's GEMMs take {fmt(1e3 * result['gemm_seconds_per_step'])} ms at these speeds: "
-        "no training step can be faster. The training table times the same GEMMs between its models "
-        "and divides by that ceiling for its MFU column.",
+        "a step made only of them would take that long. The training table times the same GEMMs as one "
+        "block between its models (its last row) and divides by that speed for its MFU column.",
         f"Model FLOPs per token = 6 N + 12 L d T = {fmt(shape.flops_per_token())} "
         f"(N = {shape.matmul_params():,} matmul weights).",
     ]

@@ -15,6 +15,7 @@ import torch
 
 from minilm.checks import check_positive_int
 from minilm.generate import generate
+from minilm.viz.widgets import widget_bundle
 
 FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 
@@ -115,10 +116,7 @@ class DecodingExplorer:
         return "\n".join([f"{label}:"] + [f"  {i + 1}. {prompt} {s}" for i, s in enumerate(self.samples)])
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        data = dict(data or {})
-        data.setdefault("text/html", self.view.value)  # front-ends without widgets still show samples
+        data = widget_bundle(self.widget, self.view.value, **kwargs)  # without widgets: the samples
         data["text/plain"] = self.static_text()
         return data
 

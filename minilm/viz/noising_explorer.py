@@ -28,6 +28,7 @@ from minilm.viz.noising import (
     plot_noising,
     x_at,
 )
+from minilm.viz.widgets import widget_bundle
 
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 _RATIO_KINDS = ("token_masking", "token_deletion", "text_infilling")
@@ -152,11 +153,7 @@ class NoisingExplorer:
         return plot_noising(self.tokens, self.noised_tokens, self.kind, self.info)
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        data = dict(data or {})
-        data.setdefault("text/html", self.svg)  # front-ends without widgets still show the picture
-        return data
+        return widget_bundle(self.widget, self.svg, **kwargs)  # without widgets: the picture
 
     def __repr__(self) -> str:
         return (f"NoisingExplorer(kind={self.kind!r}, ratio={self.ratio_slider.value}, "

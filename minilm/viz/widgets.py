@@ -116,6 +116,15 @@ def build_mask(kind: str, tokens: list[str], *, length: int = 0, spans=()) -> di
     return dict(mask=three["cross"][0], tokens=source_tokens, query_tokens=target_tokens, boundary=None)
 
 
+def widget_bundle(widget, fallback_html: str, **kwargs) -> dict:
+    """``widget``'s MIME bundle plus ``fallback_html``, which front-ends that cannot render
+    widgets (GitHub, nbviewer, a PDF export) show instead."""
+    bundle = widget._repr_mimebundle_(**kwargs)
+    data = dict((bundle[0] if isinstance(bundle, tuple) else bundle) or {})
+    data.setdefault("text/html", fallback_html)
+    return data
+
+
 class MaskExplorer:
     """An interactive view of every attention mask of the course.
 
@@ -251,11 +260,7 @@ class MaskExplorer:
                          highlight_query=self.highlight_query, boundaries=self.boundary)
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        data = dict(data or {})
-        data.setdefault("text/html", self.svg)  # front-ends without widgets still show the picture
-        return data
+        return widget_bundle(self.widget, self.svg, **kwargs)  # without widgets: the picture
 
     def __repr__(self) -> str:
         T, S = self.mask.shape

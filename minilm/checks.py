@@ -77,6 +77,27 @@ def check_token_ids(ids, name: str, vocab_size: int | None = None, *,
     return ids
 
 
+def labels_tensor(labels, n: int, *, per: str = "example") -> torch.Tensor:
+    """Class labels handed to a batch builder (a list, a tuple or a tensor) as a long tensor
+    holding one entry per ``per``; ``n`` is how many there must be."""
+    labels = torch.as_tensor(labels if isinstance(labels, torch.Tensor) else list(labels), dtype=torch.long)
+    if labels.shape != (n,):
+        raise ValueError(f"labels must have one entry per {per} ({n}), got shape {tuple(labels.shape)}")
+    return labels
+
+
+def check_class_labels(labels, n: int, n_classes: int, *, per: str = "example") -> torch.Tensor:
+    """``labels`` given to a classifier must be an integer tensor of ``n`` class indices
+    (one per ``per``), each in [0, n_classes)."""
+    check_tensor(labels, "labels", ndim=1, integer=True)
+    if labels.shape[0] != n:
+        raise ValueError(f"labels must have one entry per {per} ({n}), got {labels.shape[0]}")
+    lo, hi = int(labels.min()), int(labels.max())
+    if lo < 0 or hi >= n_classes:
+        raise ValueError(f"labels must lie in [0, {n_classes}), got min {lo}, max {hi}")
+    return labels
+
+
 def check_context_length(T: int, max_len: int, name: str = "input_ids") -> None:
     """A sequence longer than the model's context window is an error, not a crash."""
     if max_len < T:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import torch
 
-from minilm.checks import check_positive_int, check_tensor
+from minilm.checks import check_positive_int, check_tensor, labels_tensor
 
 
 def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
@@ -89,9 +89,5 @@ def collate(examples: Sequence, labels: Sequence[int] | torch.Tensor | None = No
     else:
         batch = pad_sequences(examples, pad_id=pad_id, max_len=max_len)
     if labels is not None:
-        labels = torch.as_tensor(labels, dtype=torch.long)
-        if labels.shape != (len(examples),):
-            raise ValueError(f"labels must have one entry per example ({len(examples)}), "
-                             f"got shape {tuple(labels.shape)}")
-        batch["labels"] = labels
+        batch["labels"] = labels_tensor(labels, len(examples))
     return batch

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minilm.checks import check_positive_int, check_tensor
+from minilm.checks import check_positive_int, check_tensor, labels_tensor
 from minilm.device import move_to
 from minilm.models.common import ModelOutput
 from minilm.objectives.blank_infilling import glm_collate, glm_generation_context
@@ -93,11 +93,7 @@ def cloze_batch(tokenizer, sentences: Sequence[str], *, labels: Sequence[int] | 
     batch = glm_collate(samples, tokenizer.pad_token_id)
     del batch["labels"]
     if labels is not None:
-        labels = torch.as_tensor(labels, dtype=torch.long)
-        if labels.shape != (len(sentences),):
-            raise ValueError(f"labels must hold one class per sentence ({len(sentences)}), "
-                             f"got shape {tuple(labels.shape)}")
-        batch["labels"] = labels
+        batch["labels"] = labels_tensor(labels, len(sentences), per="sentence")
     return batch
 
 

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minilm.checks import check_positive_int, check_probability, check_tensor
+from minilm.checks import check_class_labels, check_positive_int, check_probability, check_tensor
 from minilm.finetune.batching import last_token_index
 from minilm.models.common import ModelOutput, token_cross_entropy
 from minilm.objectives.clm import clm_labels
@@ -85,13 +85,7 @@ class _GPTWithHead(nn.Module):
     def _output(self, logits, labels, lm_loss, features) -> ClassifierOutput:
         task_loss = loss = None
         if labels is not None:
-            check_tensor(labels, "labels", ndim=1, integer=True)
-            if labels.shape[0] != logits.shape[0]:
-                raise ValueError(f"labels must have one entry per example ({logits.shape[0]}), "
-                                 f"got {labels.shape[0]}")
-            if int(labels.min()) < 0 or int(labels.max()) >= logits.shape[-1]:
-                raise ValueError(f"labels must lie in [0, {logits.shape[-1]}), "
-                                 f"got min {int(labels.min())}, max {int(labels.max())}")
+            check_class_labels(labels, logits.shape[0], logits.shape[-1])
             task_loss = F.cross_entropy(logits.float(), labels)          # L_2
             loss = auxiliary_loss(task_loss, lm_loss, self.lm_weight)    # L_3
         return ClassifierOutput(loss=loss, logits=logits, hidden_states=features,

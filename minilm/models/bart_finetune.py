@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minilm.checks import check_positive_int, check_tensor, check_token_ids
+from minilm.checks import check_class_labels, check_positive_int, check_tensor, check_token_ids
 from minilm.masks import padding_mask
 from minilm.models.bart import Bart, BartConfig
 from minilm.models.common import ModelOutput, token_cross_entropy
@@ -121,11 +121,7 @@ class BartForSequenceClassification(_SameInput):
         logits = self.classifier(h_eos)  # [B, K]
         loss = None
         if labels is not None:
-            check_tensor(labels, "labels", ndim=1, integer=True)
-            if labels.shape[0] != logits.shape[0] or int(labels.min()) < 0 \
-                    or int(labels.max()) >= self.n_labels:
-                raise ValueError(f"labels must hold one class in [0, {self.n_labels}) per row "
-                                 f"({logits.shape[0]} rows), got {labels.tolist()}")
+            check_class_labels(labels, logits.shape[0], self.n_labels, per="row")
             loss = F.cross_entropy(logits.float(), labels)
         return ModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
                            attentions=out.attentions, cross_attentions=out.cross_attentions)

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minilm.checks import check_positive_int, check_tensor
+from minilm.checks import check_class_labels, check_positive_int, check_tensor
 from minilm.models.bert import Bert, BertConfig, BertEncoder
 from minilm.models.common import ModelOutput, token_cross_entropy
 
@@ -54,15 +54,6 @@ def _head(d_in: int, d_out: int, *, bias: bool = True) -> nn.Linear:
     return layer
 
 
-def _check_class_labels(labels: torch.Tensor, n: int, n_labels: int) -> None:
-    check_tensor(labels, "labels", ndim=1, integer=True)
-    if labels.shape[0] != n:
-        raise ValueError(f"labels must have one label per sequence ({n}), got shape {tuple(labels.shape)}")
-    if int(labels.min()) < 0 or int(labels.max()) >= n_labels:
-        raise ValueError(f"labels must lie in [0, {n_labels}), got min {int(labels.min())}, "
-                         f"max {int(labels.max())}")
-
-
 class BertForSequenceClassification(nn.Module):
     """K-way classification of a sentence or a sentence pair from C: logits [B, K]."""
 
@@ -84,7 +75,7 @@ class BertForSequenceClassification(nn.Module):
         logits = self.classifier(C)  # [B, K]
         loss = None
         if labels is not None:
-            _check_class_labels(labels, logits.shape[0], self.n_labels)
+            check_class_labels(labels, logits.shape[0], self.n_labels, per="sequence")
             loss = F.cross_entropy(logits.float(), labels)
         return ModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
                            attentions=out.attentions)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
-from minilm.checks import check_generator, check_positive_int, check_tensor
+from minilm.checks import check_generator, check_positive_int, check_tensor, labels_tensor
 from minilm.data.tasks import TAGS, make_multiple_choice
 from minilm.models.bert_finetune import BertForSpanExtraction, best_span
 from minilm.models.common import IGNORE_INDEX
@@ -47,9 +47,7 @@ def sequence_batch(tokenizer, a: Sequence[str], b: Sequence[str] | None = None,
     batch = collate_pairs([bert_pair_input(tokenizer, x, None if b is None else b[i], max_len=max_len)
                            for i, x in enumerate(a)], pad_id=tokenizer.pad_token_id)
     if labels is not None:
-        batch["labels"] = torch.as_tensor(list(labels), dtype=torch.long)
-        if batch["labels"].shape != (len(a),):
-            raise ValueError(f"labels must have one label per text ({len(a)}), got {len(labels)}")
+        batch["labels"] = labels_tensor(labels, len(a), per="text")
     return batch
 
 

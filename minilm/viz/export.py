@@ -21,10 +21,7 @@ from minilm.viz.plots import (
     BLOCKED,
     BOUNDARY,
     MAY,
-    check_boundaries,
-    check_labels,
-    check_mask,
-    check_query,
+    check_mask_view,
 )
 
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
@@ -60,14 +57,8 @@ def mask_to_svg(mask: torch.Tensor, tokens: Sequence[str] | None = None, *,
     Rows are queries, columns keys; a cell is blue when the query may attend to the key,
     grey when it is blocked, orange for the keys ``highlight_query`` may attend to.
     """
-    mask = check_mask(mask)
+    mask, keys, queries, q, lines = check_mask_view(mask, tokens, query_tokens, highlight_query, boundaries)
     T, S = mask.shape
-    keys = check_labels(tokens, S, "tokens", "keys (columns)")
-    if query_tokens is None and tokens is not None and T == S:
-        query_tokens = tokens
-    queries = check_labels(query_tokens, T, "query_tokens", "queries (rows)")
-    q = check_query(highlight_query, T)
-    lines = check_boundaries(boundaries, min(T, S))
     fs = 13  # font size of the token labels
     left = 30 + max(_text_width(t, fs) for t in queries)
     title_h = 30 if title else 8

@@ -69,6 +69,19 @@ def check_query(highlight_query, T: int) -> int | None:
     return highlight_query % T
 
 
+def check_mask_view(mask, tokens, query_tokens, highlight_query, boundaries):
+    """Everything a mask picture (``plot_mask``, ``mask_to_svg``) is drawn from, checked:
+    ``(mask, key labels, query labels, highlighted row or None, boundary positions)``.
+    Query labels default to the key labels when the mask is square."""
+    mask = check_mask(mask)
+    T, S = mask.shape
+    keys = check_labels(tokens, S, "tokens", "keys (columns)")
+    if query_tokens is None and tokens is not None and T == S:
+        query_tokens = tokens
+    queries = check_labels(query_tokens, T, "query_tokens", "queries (rows)")
+    return mask, keys, queries, check_query(highlight_query, T), check_boundaries(boundaries, min(T, S))
+
+
 def _new_axes(T: int, S: int, ax):
     import matplotlib.pyplot as plt
 
@@ -104,14 +117,8 @@ def plot_mask(mask: torch.Tensor, tokens: Sequence[str] | None = None, *,
     >>> from minilm.masks import causal_mask
     >>> fig = plot_mask(causal_mask(3), ["the", "cat", "sat"], title="causal")
     """
-    mask = check_mask(mask)
+    mask, keys, queries, q, lines = check_mask_view(mask, tokens, query_tokens, highlight_query, boundaries)
     T, S = mask.shape
-    keys = check_labels(tokens, S, "tokens", "keys (columns)")
-    if query_tokens is None and tokens is not None and T == S:
-        query_tokens = tokens
-    queries = check_labels(query_tokens, T, "query_tokens", "queries (rows)")
-    q = check_query(highlight_query, T)
-    lines = check_boundaries(boundaries, min(T, S))
     fig, ax = _new_axes(T, S, ax)
 
     from matplotlib.colors import ListedColormap

@@ -11,6 +11,9 @@ one token, which is appended and fed back. The rules, from most to least conserv
 With ``use_cache=True`` each step feeds only the newest token and reuses the keys and
 values of the earlier ones (``minilm.nn.KVCache``); a test checks it yields exactly the
 tokens of recomputing the whole sequence every step.
+
+``generate_seq2seq`` does the same for an encoder-decoder (BART, T5, ``Seq2Seq``): the
+encoder reads the source once, then the decoder writes the target token by token.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import torch
 
 from minilm.checks import check_generator, check_positive_int, check_probability, check_tensor
+from minilm.nn import KVCache
 
 
 def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
@@ -98,3 +102,49 @@ def generate(model, input_ids: torch.Tensor, max_new_tokens: int, *, temperature
             break
     model.train(was_training)
     return ids.squeeze(0) if squeeze else ids
+
+
+# ------------------------------------------------------------ encoder-decoder decoding
+@torch.no_grad()
+def generate_seq2seq(model, input_ids: torch.Tensor, *, start_id: int, max_new_tokens: int,
+                     attention_mask: torch.Tensor | None = None, temperature: float = 0.0,
+                     top_k: int | None = None, top_p: float | None = None,
+                     eos_token_id: int | None = None, use_cache: bool = True,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """Decode a target for each source row: [B, S] -> [B, 1 + n] (starting with ``start_id``).
+
+    The encoder runs once. With ``use_cache`` each step feeds only the newest target token
+    and reuses the decoder's cached keys and values (and the encoder's, for
+    cross-attention); without it, each step re-runs the decoder on the whole prefix. Both
+    give the same tokens. Greedy by default; ``temperature``/``top_k``/``top_p`` sample.
+    Rows that emitted ``eos_token_id`` keep emitting it; decoding stops when all have.
+    ``model`` is any minilm encoder-decoder: ``encode(ids, mask)`` and
+    ``model(ids, decoder_input_ids=, encoder_outputs=, cache=)``.
+    """
+    check_tensor(input_ids, "input_ids", ndim=2, integer=True)
+    check_positive_int(start_id, "start_id", allow_zero=True)
+    check_positive_int(max_new_tokens, "max_new_tokens")
+    check_generator(generator)
+    if max_new_tokens + 1 > model.config.max_len:
+        raise ValueError(f"max_new_tokens + 1 ({max_new_tokens + 1}) exceeds the model's max_len "
+                         f"({model.config.max_len})")
+    was_training = model.training
+    model.eval()
+    memory = model.encode(input_ids, attention_mask)  # once, whatever the target's length
+    out = torch.full((input_ids.shape[0], 1), start_id, dtype=torch.long, device=input_ids.device)
+    cache = KVCache(model.config.n_layers) if use_cache else None
+    finished = torch.zeros(out.shape[0], dtype=torch.bool, device=out.device)
+    for _ in range(max_new_tokens):
+        fed = out[:, -1:] if use_cache else out
+        logits = model(input_ids, decoder_input_ids=fed, attention_mask=attention_mask,
+                       encoder_outputs=memory, cache=cache).logits[:, -1]  # [B, V]
+        next_id = sample_next(logits, temperature=temperature, top_k=top_k, top_p=top_p,
+                              generator=generator)
+        if eos_token_id is not None:
+            next_id = next_id.masked_fill(finished, eos_token_id)
+            finished |= next_id == eos_token_id
+        out = torch.cat([out, next_id[:, None]], dim=1)
+        if eos_token_id is not None and bool(finished.all()):
+            break
+    model.train(was_training)
+    return out

@@ -32,16 +32,15 @@ from torch.nn.utils.rnn import pad_sequence
 
 from minilm.checks import (
     check_context_length,
-    check_generator,
     check_positive_int,
     check_tensor,
     check_token_ids,
 )
-from minilm.generate import sample_next
+from minilm.generate import generate_seq2seq
 from minilm.masks import padding_mask
 from minilm.models.common import IGNORE_INDEX
 from minilm.models.seq2seq import Seq2Seq, Seq2SeqConfig, shift_right
-from minilm.nn import KVCache, StackOutput
+from minilm.nn import StackOutput
 from minilm.objectives.denoising import sentence_permutation, text_infilling
 
 __all__ = ["BartConfig", "Bart", "shift_right", "generate_seq2seq", "seq2seq_batch", "denoising_batch",
@@ -149,52 +148,6 @@ class Bart(Seq2Seq):
                                  f"got {tuple(attention_mask.shape)}")
             mask = padding_mask(attention_mask)
         return self.stack.encoder(h, mask=mask, output_attentions=output_attentions)
-
-
-# ------------------------------------------------------------------------ generation
-@torch.no_grad()
-def generate_seq2seq(model, input_ids: torch.Tensor, *, start_id: int, max_new_tokens: int,
-                     attention_mask: torch.Tensor | None = None, temperature: float = 0.0,
-                     top_k: int | None = None, top_p: float | None = None,
-                     eos_token_id: int | None = None, use_cache: bool = True,
-                     generator: torch.Generator | None = None) -> torch.Tensor:
-    """Decode a target for each source row: [B, S] -> [B, 1 + n] (starting with ``start_id``).
-
-    The encoder runs once. With ``use_cache`` each step feeds only the newest target token
-    and reuses the decoder's cached keys and values (and the encoder's, for
-    cross-attention); without it, each step re-runs the decoder on the whole prefix. Both
-    give the same tokens. Greedy by default; ``temperature``/``top_k``/``top_p`` sample.
-    Rows that emitted ``eos_token_id`` keep emitting it; decoding stops when all have.
-    ``model`` is any minilm encoder-decoder: ``encode(ids, mask)`` and
-    ``model(ids, decoder_input_ids=, encoder_outputs=, cache=)``.
-    """
-    check_tensor(input_ids, "input_ids", ndim=2, integer=True)
-    check_positive_int(start_id, "start_id", allow_zero=True)
-    check_positive_int(max_new_tokens, "max_new_tokens")
-    check_generator(generator)
-    if max_new_tokens + 1 > model.config.max_len:
-        raise ValueError(f"max_new_tokens + 1 ({max_new_tokens + 1}) exceeds the model's max_len "
-                         f"({model.config.max_len})")
-    was_training = model.training
-    model.eval()
-    memory = model.encode(input_ids, attention_mask)  # once, whatever the target's length
-    out = torch.full((input_ids.shape[0], 1), start_id, dtype=torch.long, device=input_ids.device)
-    cache = KVCache(model.config.n_layers) if use_cache else None
-    finished = torch.zeros(out.shape[0], dtype=torch.bool, device=out.device)
-    for _ in range(max_new_tokens):
-        fed = out[:, -1:] if use_cache else out
-        logits = model(input_ids, decoder_input_ids=fed, attention_mask=attention_mask,
-                       encoder_outputs=memory, cache=cache).logits[:, -1]  # [B, V]
-        next_id = sample_next(logits, temperature=temperature, top_k=top_k, top_p=top_p,
-                              generator=generator)
-        if eos_token_id is not None:
-            next_id = next_id.masked_fill(finished, eos_token_id)
-            finished |= next_id == eos_token_id
-        out = torch.cat([out, next_id[:, None]], dim=1)
-        if eos_token_id is not None and bool(finished.all()):
-            break
-    model.train(was_training)
-    return out
 
 
 # --------------------------------------------------------------------------- batches

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from minilm.checks import check_generator, check_positive_int, check_tensor
-from minilm.generate import sample_next
+from minilm.checks import check_tensor
+from minilm.generate import generate_seq2seq
 from minilm.masks import causal_padding_mask, cross_mask, padding_mask
 from minilm.models.common import IGNORE_INDEX, ModelOutput, token_cross_entropy
 from minilm.nn import Embeddings, EncoderDecoderStack, KVCache, StackOutput, TransformerConfig, init_weights
@@ -110,41 +110,19 @@ class Seq2Seq(nn.Module):
         return ModelOutput(loss=loss, logits=logits, hidden_states=dec.hidden_states,
                            attentions=dec.attentions, cross_attentions=dec.cross_attentions)
 
-    @torch.no_grad()
     def generate(self, input_ids: torch.Tensor, *, start_id: int, max_new_tokens: int,
                  attention_mask: torch.Tensor | None = None, eos_token_id: int | None = None,
                  temperature: float = 0.0, top_k: int | None = None, top_p: float | None = None,
                  generator: torch.Generator | None = None) -> torch.Tensor:
-        """Encode the source once, then decode token by token from ``start_id``.
+        """Encode the source once, then decode token by token from ``start_id``
+        (``minilm.generate.generate_seq2seq``, with the key/value cache).
 
         Returns the generated target [B, 1 + n] (it starts with ``start_id``). Greedy by
         default (``temperature=0``); rows that emitted ``eos_token_id`` keep emitting it.
         """
-        check_tensor(input_ids, "input_ids", ndim=2, integer=True)
-        check_positive_int(max_new_tokens, "max_new_tokens")
-        check_generator(generator)
-        if max_new_tokens + 1 > self.config.max_len:
-            raise ValueError(f"max_new_tokens + 1 ({max_new_tokens + 1}) exceeds max_len "
-                             f"({self.config.max_len})")
-        was_training = self.training
-        self.eval()
-        memory = self.encode(input_ids, attention_mask)
-        out = torch.full((input_ids.shape[0], 1), start_id, dtype=input_ids.dtype, device=input_ids.device)
-        cache = KVCache(self.config.n_layers)
-        finished = torch.zeros(out.shape[0], dtype=torch.bool, device=out.device)
-        for _ in range(max_new_tokens):
-            logits = self(input_ids, decoder_input_ids=out[:, -1:], attention_mask=attention_mask,
-                          encoder_outputs=memory, cache=cache).logits[:, -1]
-            next_id = sample_next(logits, temperature=temperature, top_k=top_k, top_p=top_p,
-                                  generator=generator)
-            if eos_token_id is not None:
-                next_id = next_id.masked_fill(finished, eos_token_id)
-                finished |= next_id == eos_token_id
-            out = torch.cat([out, next_id.unsqueeze(1)], dim=1)
-            if eos_token_id is not None and finished.all():
-                break
-        self.train(was_training)
-        return out
+        return generate_seq2seq(self, input_ids, start_id=start_id, max_new_tokens=max_new_tokens,
+                                attention_mask=attention_mask, eos_token_id=eos_token_id,
+                                temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
 
 
 def _same_shape(mask, ids, mask_name="attention_mask", ids_name="input_ids"):

@@ -225,3 +225,41 @@ def test_decoding_explorer_controls_map_to_generate_arguments(tiny_lm):
     explorer.button.click()  # a bad prompt is shown, not raised inside the callback
     assert "no tokens" in explorer.view.value
     assert "text/plain" in explorer._repr_mimebundle_()
+
+
+@pytest.mark.parametrize(("kwargs", "error", "words"), BAD_DECODING + [
+    ({"max_new_tokens": 0}, ValueError, "max_new_tokens"),
+    ({"max_new_tokens": 16}, ValueError, "max_new_tokens"),  # + the start token > max_len
+    ({"eos_token_id": 20}, ValueError, "eos_token_id"),
+    ({"start_id": 20}, ValueError, "start_id"),
+    ({"start_id": -1}, ValueError, "start_id"),
+    ({"input_ids": torch.ones(2, 17, dtype=torch.long)}, ValueError, "input_ids"),
+    ({"input_ids": torch.ones(2, 3)}, TypeError, "input_ids"),
+])
+def test_generate_seq2seq_rejects_bad_arguments(kwargs, error, words):
+    from minilm.generate import generate_seq2seq
+    from minilm.models import Seq2Seq, Seq2SeqConfig
+
+    model = Seq2Seq(Seq2SeqConfig.tiny(20, max_len=16))
+    arguments = {"input_ids": torch.ones(2, 5, dtype=torch.long), "start_id": 1, "max_new_tokens": 3,
+                 **kwargs}
+    with pytest.raises(error, match=words):
+        generate_seq2seq(model, **arguments)
+    with pytest.raises(error, match=words):  # the method is the same loop
+        model.generate(**arguments)
+
+
+def test_every_decoding_loop_is_greedy_by_default_and_names_eos_the_same():
+    import inspect
+
+    from minilm.generate import fill_blanks, generate_blanks, generate_seq2seq
+    from minilm.models import Seq2Seq
+
+    for function in (generate, generate_seq2seq, generate_blanks, fill_blanks, sample_next):
+        parameters = inspect.signature(function).parameters
+        assert parameters["do_sample"].default is False, function.__name__
+        assert parameters["temperature"].default == 1.0, function.__name__
+        assert not {"eos_id", "end_id"} & set(parameters), function.__name__
+    for function in (generate, generate_seq2seq, generate_blanks):
+        assert "eos_token_id" in inspect.signature(function).parameters, function.__name__
+    assert "decoding" in inspect.signature(Seq2Seq.generate).parameters  # passed on to generate_seq2seq

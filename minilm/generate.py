@@ -272,6 +272,11 @@ def generate_blanks(model, ids: torch.Tensor, *, mask_id: int, start_id: int, eo
                     generator: torch.Generator | None = None) -> Infilling:
     """Fill every ``mask_id`` blank of ``ids`` [n] (Part A), left to right (GLM, Sec. 2.3).
 
+    Each span is written as in pretraining (Eq. 1 with the order z = the blanks' order,
+    Eq. 2 inside each span)::
+
+        p(s_i | x_corrupt, s_<i) = prod_j p(s_{i,j} | x_corrupt, s_<i, s_{i,<j})
+
     For blank i the model reads ``start_id`` ([S]) placed at that blank's position 1 with
     position 2 = 1, predicts the first token, reads it back at position 2 = 2, ... until it
     predicts ``eos_token_id`` ([E], which ends a span; ``glm_sample`` calls it ``end_id``),

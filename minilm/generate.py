@@ -122,18 +122,22 @@ def _check_token_id(value, name: str, model) -> int:
     return value
 
 
-def _check_max_len(model) -> int:
+def _check_loop(model, *, use_cache: bool, decoding: dict, **token_ids: int | None) -> int:
+    """What every decoding loop checks before it runs the model: the decoding rule, that
+    ``model`` has a context window (and ``new_cache()`` for ``use_cache``), and that the
+    special ``token_ids`` given are in its vocabulary. Returns ``model.config.max_len``."""
+    check_decoding(**decoding)
     if not hasattr(model, "config") or not hasattr(model.config, "max_len"):
         raise TypeError(f"model must be a minilm model (with a .config.max_len), got {type(model).__name__}")
-    return model.config.max_len
-
-
-def _check_cache(model, use_cache: bool) -> None:
     if not isinstance(use_cache, bool):
         raise TypeError(f"use_cache must be True or False, got {use_cache!r}")
     if use_cache and not hasattr(model, "new_cache"):
         raise TypeError(f"use_cache=True needs a model with new_cache() (every minilm model that "
                         f"generates has one); {type(model).__name__} lacks it: pass use_cache=False")
+    for name, value in token_ids.items():
+        if value is not None:
+            _check_token_id(value, name, model)
+    return model.config.max_len
 
 
 def _stop_finished_rows(next_id: torch.Tensor, finished: torch.Tensor, eos_token_id: int | None):
@@ -161,12 +165,9 @@ def generate(model, input_ids: torch.Tensor, max_new_tokens: int, *, do_sample: 
     """
     check_tensor(input_ids, "input_ids", ndim=(1, 2), integer=True)
     check_positive_int(max_new_tokens, "max_new_tokens")
-    check_decoding(do_sample=do_sample, temperature=temperature, top_k=top_k, top_p=top_p,
-                   generator=generator)
-    max_len = _check_max_len(model)
-    _check_cache(model, use_cache)
-    if eos_token_id is not None:
-        _check_token_id(eos_token_id, "eos_token_id", model)
+    decoding = {"do_sample": do_sample, "temperature": temperature, "top_k": top_k, "top_p": top_p,
+                "generator": generator}
+    max_len = _check_loop(model, use_cache=use_cache, decoding=decoding, eos_token_id=eos_token_id)
     if input_ids.shape[-1] > max_len:
         raise ValueError(f"input_ids has {input_ids.shape[-1]} tokens but the model's context window "
                          f"(max_len) is {max_len}: keep the last {max_len} tokens of the prompt")
@@ -186,8 +187,7 @@ def generate(model, input_ids: torch.Tensor, max_new_tokens: int, *, do_sample: 
             else:  # no cache, or past the window: recompute over the last max_len tokens
                 cache = None
                 logits = model(ids[:, -max_len:]).logits[:, -1]
-            next_id = sample_next(logits, do_sample=do_sample, temperature=temperature, top_k=top_k,
-                                  top_p=top_p, generator=generator)
+            next_id = sample_next(logits, **decoding)
             next_id = _stop_finished_rows(next_id, finished, eos_token_id)
             ids = torch.cat([ids, next_id.unsqueeze(1)], dim=1)
             if eos_token_id is not None and bool(finished.all()):
@@ -216,13 +216,12 @@ def generate_seq2seq(model, input_ids: torch.Tensor, *, start_id: int, max_new_t
     """
     check_tensor(input_ids, "input_ids", ndim=2, integer=True)
     check_positive_int(max_new_tokens, "max_new_tokens")
-    check_decoding(do_sample=do_sample, temperature=temperature, top_k=top_k, top_p=top_p,
-                   generator=generator)
-    max_len = _check_max_len(model)
-    _check_cache(model, use_cache)
-    _check_token_id(start_id, "start_id", model)
-    if eos_token_id is not None:
-        _check_token_id(eos_token_id, "eos_token_id", model)
+    if start_id is None:
+        raise TypeError("start_id must be an int (the decoder's first input, e.g. <s>), got None")
+    decoding = {"do_sample": do_sample, "temperature": temperature, "top_k": top_k, "top_p": top_p,
+                "generator": generator}
+    max_len = _check_loop(model, use_cache=use_cache, decoding=decoding, start_id=start_id,
+                          eos_token_id=eos_token_id)
     if input_ids.shape[1] > max_len:
         raise ValueError(f"input_ids has {input_ids.shape[1]} tokens but the model's context window "
                          f"(max_len) is {max_len}: truncate the source")
@@ -239,8 +238,7 @@ def generate_seq2seq(model, input_ids: torch.Tensor, *, start_id: int, max_new_t
             fed = out[:, -1:] if use_cache else out
             logits = model(input_ids, decoder_input_ids=fed, attention_mask=attention_mask,
                            encoder_outputs=memory, cache=cache).logits[:, -1]  # [B, V]
-            next_id = sample_next(logits, do_sample=do_sample, temperature=temperature, top_k=top_k,
-                                  top_p=top_p, generator=generator)
+            next_id = sample_next(logits, **decoding)
             next_id = _stop_finished_rows(next_id, finished, eos_token_id)
             out = torch.cat([out, next_id[:, None]], dim=1)
             if eos_token_id is not None and bool(finished.all()):
@@ -293,12 +291,13 @@ def generate_blanks(model, ids: torch.Tensor, *, mask_id: int, start_id: int, eo
     """
     check_tensor(ids, "ids", ndim=1, integer=True)
     check_positive_int(max_span_len, "max_span_len")
-    check_decoding(do_sample=do_sample, temperature=temperature, top_k=top_k, top_p=top_p,
-                   generator=generator)
-    max_len = _check_max_len(model)
-    _check_cache(model, use_cache)
     for name, value in (("mask_id", mask_id), ("start_id", start_id), ("eos_token_id", eos_token_id)):
-        _check_token_id(value, name, model)
+        if value is None:
+            raise TypeError(f"{name} must be an int (a token id of the model's vocabulary), got None")
+    decoding = {"do_sample": do_sample, "temperature": temperature, "top_k": top_k, "top_p": top_p,
+                "generator": generator}
+    max_len = _check_loop(model, use_cache=use_cache, decoding=decoding, mask_id=mask_id,
+                          start_id=start_id, eos_token_id=eos_token_id)
     if max_span_len + 1 >= max_len:
         raise ValueError(f"max_span_len must be < max_len - 1 = {max_len - 1} (position 2 of the "
                          f"span's last token is max_span_len + 1), got {max_span_len}")
@@ -332,8 +331,7 @@ def generate_blanks(model, ids: torch.Tensor, *, mask_id: int, start_id: int, eo
             logits, fed = model(x, positions, n, cache=cache).logits, len(inputs)
         else:
             logits = model(x, positions, n).logits
-        return int(sample_next(logits[:, -1], do_sample=do_sample, temperature=temperature,
-                               top_k=top_k, top_p=top_p, generator=generator))
+        return int(sample_next(logits[:, -1], **decoding))
 
     was_training = model.training
     model.eval()

@@ -97,7 +97,7 @@ CONCEPTS: tuple[Concept, ...] = (
     Concept("GLM-6", "NLU as cloze (PET)", "07_glm_blank_infilling", "NLU as cloze (PET)",
             "minilm.finetune.cloze.cloze_logits"),
     Concept("GLM-7", "Generating Part B", "07_glm_blank_infilling", "Generating Part B",
-            "minilm.generate_glm.fill_blanks"),
+            "minilm.generate.fill_blanks"),
     Concept("GLM-8", "The worked example x1..x6", "07_glm_blank_infilling", "The worked example: x1 … x6",
             "minilm.viz.glm.plot_glm_sample", exercise="ex07_glm"),
     # Beyond the articles ------------------------------------------------------------

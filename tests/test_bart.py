@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from minilm.checkpoint import load_checkpoint, save_checkpoint
-from minilm.models import IGNORE_INDEX, Bart, BartConfig, Seq2SeqConfig, count_parameters, generate_seq2seq
+from minilm.generate import generate_seq2seq
+from minilm.models import IGNORE_INDEX, Bart, BartConfig, Seq2SeqConfig, count_parameters
 from minilm.models.bart import bart_noise, denoising_batch, seq2seq_batch, shift_right
 from minilm.objectives.denoising import text_infilling
 from minilm.train import evaluate, train
@@ -135,7 +136,7 @@ def test_cached_generation_equals_full_recomputation(model):
             step = model(src, attention_mask=mask, decoder_input_ids=ids).logits[:, -1]
             ids = torch.cat([ids, step.argmax(-1, keepdim=True)], dim=1)
     assert torch.equal(cached, ids)
-    sample = dict(start_id=START, max_new_tokens=10, temperature=1.0, top_k=20)
+    sample = dict(start_id=START, max_new_tokens=10, do_sample=True, top_k=20)
     a = generate_seq2seq(model, src, generator=torch.Generator().manual_seed(1), **sample)
     b = generate_seq2seq(model, src, generator=torch.Generator().manual_seed(1), use_cache=False, **sample)
     assert torch.equal(a, b)

@@ -5,13 +5,13 @@ translation recipe trains exactly the parameters the paper names."""
 import pytest
 import torch
 
+from minilm.generate import generate_seq2seq
 from minilm.models import (
     Bart,
     BartConfig,
     BartForSequenceClassification,
     BartForTokenClassification,
     BartForTranslation,
-    generate_seq2seq,
     translation_trainable,
 )
 from minilm.models.bart_finetune import STEP1_BART_PARAMETERS, append_eos, set_trainable

@@ -49,16 +49,17 @@ def test_top_p_keeps_the_smallest_prefix_reaching_p(p, kept_ids):
 
 
 def test_top_p_always_keeps_the_most_likely_token():
-    assert torch.isfinite(top_p_filter(HAND_PROBS.log().unsqueeze(0), 0.0)).sum() == 1
+    assert torch.isfinite(top_p_filter(HAND_PROBS.log().unsqueeze(0), 1e-9)).sum() == 1
 
 
-def test_temperature_zero_is_argmax(gen):
+def test_greedy_is_the_default_and_is_argmax(gen):
     logits = torch.randn(16, 30, generator=gen)
-    assert torch.equal(sample_next(logits, temperature=0), logits.argmax(-1))
+    assert torch.equal(sample_next(logits), logits.argmax(-1))
+    assert torch.equal(sample_next(logits, do_sample=False, generator=gen), logits.argmax(-1))
 
 
 def _frequencies(logits, n, gen, **kwargs):
-    samples = sample_next(logits.expand(n, -1), generator=gen, **kwargs)
+    samples = sample_next(logits.expand(n, -1), do_sample=True, generator=gen, **kwargs)
     return torch.bincount(samples, minlength=logits.shape[-1]).double() / n
 
 
@@ -93,8 +94,8 @@ def test_top_k_and_top_p_sampling_renormalise_over_the_kept_tokens(gen):
 
 def test_same_generator_seed_gives_same_samples():
     logits = torch.randn(8, 20, generator=torch.Generator().manual_seed(1))
-    a = sample_next(logits, generator=torch.Generator().manual_seed(7))
-    b = sample_next(logits, generator=torch.Generator().manual_seed(7))
+    a = sample_next(logits, do_sample=True, generator=torch.Generator().manual_seed(7))
+    b = sample_next(logits, do_sample=True, generator=torch.Generator().manual_seed(7))
     assert torch.equal(a, b)
 
 
@@ -118,36 +119,65 @@ class CountingModel(torch.nn.Module):
 
 def test_generate_stops_rows_at_eos_and_pads_with_eos():
     model = CountingModel()
-    out = generate(model, torch.tensor([[3], [5]]), max_new_tokens=10, temperature=0, eos_token_id=6)
+    out = generate(model, torch.tensor([[3], [5]]), max_new_tokens=10, eos_token_id=6)
     # row 1 hits <e> (6) at once and keeps emitting it; row 0 reaches 6 after 3 steps; then stop
     assert out.tolist() == [[3, 4, 5, 6], [5, 6, 6, 6]]
     assert model.calls == 3
 
 
-def test_generate_without_eos_runs_max_new_tokens_and_zero_is_identity():
+def test_generate_without_eos_runs_max_new_tokens():
     model = CountingModel()
-    assert generate(model, torch.tensor([8]), 4, temperature=0).tolist() == [8, 9, 0, 1, 2]
-    assert generate(model, torch.tensor([8]), 0).tolist() == [8]
+    assert generate(model, torch.tensor([8]), 4).tolist() == [8, 9, 0, 1, 2]
 
 
 def test_generate_is_reproducible_and_keeps_the_prompt(gen):
     torch.manual_seed(0)
     model = GPT(GPTConfig.tiny(20, max_len=16))
     prompt = torch.tensor([[1, 2, 3]])
-    a = generate(model, prompt, 8, top_k=5, generator=torch.Generator().manual_seed(3))
-    b = generate(model, prompt, 8, top_k=5, generator=torch.Generator().manual_seed(3))
+    a = generate(model, prompt, 8, do_sample=True, top_k=5, generator=torch.Generator().manual_seed(3))
+    b = generate(model, prompt, 8, do_sample=True, top_k=5, generator=torch.Generator().manual_seed(3))
     assert torch.equal(a, b) and a.shape == (1, 11) and torch.equal(a[:, :3], prompt)
 
 
-@pytest.mark.parametrize(("kwargs", "error"), [
-    ({"temperature": -1.0}, ValueError),
-    ({"top_k": 0}, ValueError),
-    ({"top_p": 1.5}, ValueError),
-    ({"generator": 3}, TypeError),
-])
-def test_bad_decoding_arguments_are_clear_errors(kwargs, error):
-    with pytest.raises(error):
+BAD_DECODING = [  # (arguments, error, the words the message must contain)
+    ({"do_sample": True, "temperature": -1.0}, ValueError, "temperature"),
+    ({"do_sample": True, "temperature": 0}, ValueError, "temperature"),
+    ({"do_sample": True, "temperature": float("inf")}, ValueError, "temperature"),
+    ({"do_sample": True, "temperature": "hot"}, TypeError, "temperature"),
+    ({"do_sample": True, "top_k": 0}, ValueError, "top_k"),
+    ({"do_sample": True, "top_k": 2.5}, TypeError, "top_k"),
+    ({"do_sample": True, "top_p": 0.0}, ValueError, "top_p"),
+    ({"do_sample": True, "top_p": 1.5}, ValueError, "top_p"),
+    ({"do_sample": True, "top_p": -0.1}, ValueError, "top_p"),
+    ({"do_sample": 1}, TypeError, "do_sample"),
+    ({"generator": 3}, TypeError, "generator"),
+    # a sampling knob without do_sample=True would be silently ignored: refused instead
+    ({"temperature": 0.7}, ValueError, "do_sample=True"),
+    ({"top_k": 5}, ValueError, "do_sample=True"),
+    ({"top_p": 0.9}, ValueError, "do_sample=True"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "error", "words"), BAD_DECODING)
+def test_bad_decoding_arguments_are_clear_errors(kwargs, error, words):
+    with pytest.raises(error, match=words):
         sample_next(torch.zeros(1, 4), **kwargs)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "words"), BAD_DECODING + [
+    ({"max_new_tokens": 0}, ValueError, "max_new_tokens"),
+    ({"max_new_tokens": -3}, ValueError, "max_new_tokens"),
+    ({"eos_token_id": 10}, ValueError, "eos_token_id"),
+    ({"eos_token_id": -1}, ValueError, "eos_token_id"),
+    ({"input_ids": torch.zeros(33, dtype=torch.long)}, ValueError, "input_ids"),
+    ({"use_cache": "yes"}, TypeError, "use_cache"),
+])
+def test_generate_rejects_bad_arguments_before_running_the_model(kwargs, error, words):
+    model = CountingModel(vocab_size=10, max_len=32)
+    arguments = {"input_ids": torch.tensor([1, 2]), "max_new_tokens": 3, **kwargs}
+    with pytest.raises(error, match=words):
+        generate(model, **arguments)
+    assert model.calls == 0
 
 
 # --------------------------------------------------------------- the decoding explorer
@@ -164,14 +194,15 @@ def test_decode_samples_matches_generate_and_stops_after_eos(tiny_lm):
     from minilm.viz.generation import decode_samples
 
     model, tok = tiny_lm
-    texts = decode_samples(model, tok, "<s> anna", n_samples=3, max_new_tokens=6, top_k=4, seed=5)
+    texts = decode_samples(model, tok, "<s> anna", n_samples=3, max_new_tokens=6, do_sample=True, top_k=4,
+                           seed=5)
     prompt = torch.tensor([tok.encode("<s> anna")] * 3)
-    ids = generate(model, prompt, 6, top_k=4, eos_token_id=tok.eos_token_id,
+    ids = generate(model, prompt, 6, do_sample=True, top_k=4, eos_token_id=tok.eos_token_id,
                    generator=torch.Generator().manual_seed(5))[:, 2:].tolist()
     expected = [tok.decode(row[: row.index(tok.eos_token_id) + 1] if tok.eos_token_id in row else row)
                 for row in ids]
     assert texts == expected
-    greedy = decode_samples(model, tok, "<s> anna", n_samples=2, max_new_tokens=6, temperature=0)
+    greedy = decode_samples(model, tok, "<s> anna", n_samples=2, max_new_tokens=6)
     assert greedy[0] == greedy[1]
 
 
@@ -181,11 +212,12 @@ def test_decoding_explorer_controls_map_to_generate_arguments(tiny_lm):
 
     model, tok = tiny_lm
     explorer = DecodingExplorer(model, tok, "<s> ben", n_samples=2, max_new_tokens=5)
-    assert explorer.settings() == {"temperature": 1.0, "top_k": None, "top_p": None}
+    assert explorer.settings() == {"do_sample": True, "temperature": 1.0}
     explorer.top_k_slider.value, explorer.top_p_slider.value = 3, 0.5
+    assert explorer.settings() == {"do_sample": True, "temperature": 1.0, "top_k": 3, "top_p": 0.5}
     explorer.temperature_slider.value = 0.0
     explorer.button.click()
-    assert explorer.settings() == {"temperature": 0.0, "top_k": 3, "top_p": 0.5}
+    assert explorer.settings() == {"do_sample": False}  # temperature 0 on the slider is greedy
     assert len(explorer.samples) == 2 and explorer.samples[0] == explorer.samples[1]  # greedy
     assert "<b>&lt;s&gt; ben</b>" in explorer.view.value  # escaped HTML, no scripts
     assert explorer.static_text().splitlines()[1].startswith("  1. <s> ben")
@@ -193,3 +225,41 @@ def test_decoding_explorer_controls_map_to_generate_arguments(tiny_lm):
     explorer.button.click()  # a bad prompt is shown, not raised inside the callback
     assert "no tokens" in explorer.view.value
     assert "text/plain" in explorer._repr_mimebundle_()
+
+
+@pytest.mark.parametrize(("kwargs", "error", "words"), BAD_DECODING + [
+    ({"max_new_tokens": 0}, ValueError, "max_new_tokens"),
+    ({"max_new_tokens": 16}, ValueError, "max_new_tokens"),  # + the start token > max_len
+    ({"eos_token_id": 20}, ValueError, "eos_token_id"),
+    ({"start_id": 20}, ValueError, "start_id"),
+    ({"start_id": -1}, ValueError, "start_id"),
+    ({"input_ids": torch.ones(2, 17, dtype=torch.long)}, ValueError, "input_ids"),
+    ({"input_ids": torch.ones(2, 3)}, TypeError, "input_ids"),
+])
+def test_generate_seq2seq_rejects_bad_arguments(kwargs, error, words):
+    from minilm.generate import generate_seq2seq
+    from minilm.models import Seq2Seq, Seq2SeqConfig
+
+    model = Seq2Seq(Seq2SeqConfig.tiny(20, max_len=16))
+    arguments = {"input_ids": torch.ones(2, 5, dtype=torch.long), "start_id": 1, "max_new_tokens": 3,
+                 **kwargs}
+    with pytest.raises(error, match=words):
+        generate_seq2seq(model, **arguments)
+    with pytest.raises(error, match=words):  # the method is the same loop
+        model.generate(**arguments)
+
+
+def test_every_decoding_loop_is_greedy_by_default_and_names_eos_the_same():
+    import inspect
+
+    from minilm.generate import fill_blanks, generate_blanks, generate_seq2seq
+    from minilm.models import Seq2Seq
+
+    for function in (generate, generate_seq2seq, generate_blanks, fill_blanks, sample_next):
+        parameters = inspect.signature(function).parameters
+        assert parameters["do_sample"].default is False, function.__name__
+        assert parameters["temperature"].default == 1.0, function.__name__
+        assert not {"eos_id", "end_id"} & set(parameters), function.__name__
+    for function in (generate, generate_seq2seq, generate_blanks):
+        assert "eos_token_id" in inspect.signature(function).parameters, function.__name__
+    assert "decoding" in inspect.signature(Seq2Seq.generate).parameters  # passed on to generate_seq2seq

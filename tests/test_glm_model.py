@@ -84,3 +84,49 @@ def test_loss_falls_when_trained_to_fill_a_blank_from_part_a():
         opt.step()
         losses.append(loss.item())
     assert sum(losses[-10:]) / 10 < 0.3 * sum(losses[:10]) / 10
+
+
+@pytest.mark.parametrize(("T", "sep", "first"), [(10, 6, 7), (12, 4, 5), (9, 8, 9), (14, 6, 10)])
+def test_cached_steps_give_the_logits_of_the_full_forward_pass(model, T, sep, first):
+    # Part A and the first `first - sep` Part B tokens in one call, then one token per call.
+    gen = torch.Generator().manual_seed(T + sep)
+    ids, pos = inputs(gen, T)
+    pos[0, 1, sep:] = torch.arange(1, T - sep + 1)
+    pos[0, 0, sep:] = sep - 1  # Part B sits at its [MASK]'s position
+    full = model(ids, pos, sep).logits
+    cache = model.new_cache()
+    steps = [model(ids[:, :first], pos[:, :, :first], sep, cache=cache).logits]
+    steps += [model(ids[:, t:t + 1], pos[:, :, t:t + 1], sep, cache=cache).logits for t in range(first, T)]
+    assert len(cache) == T
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-5, rtol=1e-4)
+
+
+def test_cached_steps_match_with_a_padding_mask_and_a_batch():
+    torch.manual_seed(4)
+    model = GLM(GLMConfig.tiny(30)).eval()
+    gen = torch.Generator().manual_seed(5)
+    ids = torch.randint(0, 30, (2, 9), generator=gen)
+    pos = torch.stack([torch.arange(9), torch.zeros(9, dtype=torch.long)]).expand(2, 2, 9).clone()
+    pos[:, 1, 5:] = torch.arange(1, 5)
+    attention_mask = torch.ones(2, 9, dtype=torch.long)
+    attention_mask[1, 3:5] = 0  # row 1: two padding tokens at the end of its Part A
+    sep = torch.tensor([5, 5])
+    full = model(ids, pos, sep, attention_mask=attention_mask).logits
+    cache = model.new_cache()
+    first = model(ids[:, :6], pos[:, :, :6], sep, attention_mask=attention_mask[:, :6], cache=cache).logits
+    steps = [model(ids[:, t:t + 1], pos[:, :, t:t + 1], sep, attention_mask=attention_mask[:, :t + 1],
+                   cache=cache).logits for t in range(6, 9)]
+    torch.testing.assert_close(torch.cat([first, *steps], dim=1)[:, 5:], full[:, 5:], atol=1e-5, rtol=1e-4)
+
+
+def test_tie_embeddings_is_honoured_as_in_gpt():
+    from minilm.models import GPT, GPTConfig
+
+    for tie in (True, False):
+        glm, gpt = GLM(GLMConfig.tiny(30, tie_embeddings=tie)), GPT(GPTConfig.tiny(30, tie_embeddings=tie))
+        for m in (glm, gpt):
+            assert (m.lm_head.weight is m.embed.token.weight) == tie, (type(m).__name__, tie)
+    untied = GLM(GLMConfig.tiny(30, tie_embeddings=False))
+    assert not torch.equal(untied.lm_head.weight, untied.embed.token.weight)
+    n_tied = sum(p.numel() for p in GLM(GLMConfig.tiny(30)).parameters())
+    assert sum(p.numel() for p in untied.parameters()) == n_tied + 30 * 64  # a separate V x d head

@@ -104,8 +104,8 @@ def test_cached_logits_equal_full_recomputation(gen):
 def test_cached_greedy_decoding_equals_recomputation(new_tokens, gen):
     model = make_gpt(seed=3)
     prompt = torch.randint(0, V, (2, 5), generator=gen)
-    cached = generate(model, prompt, new_tokens, temperature=0, use_cache=True)
-    recomputed = generate(model, prompt, new_tokens, temperature=0, use_cache=False)
+    cached = generate(model, prompt, new_tokens, use_cache=True)
+    recomputed = generate(model, prompt, new_tokens, use_cache=False)
     assert torch.equal(cached, recomputed)
     # and greedy really is argmax of the model at every step
     for t in range(5, 5 + new_tokens):

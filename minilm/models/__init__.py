@@ -7,7 +7,7 @@ from minilm.models.autoencoder import (
     DeepNetConfig,
     greedy_layerwise_pretrain,
 )
-from minilm.models.bart import Bart, BartConfig, generate_seq2seq
+from minilm.models.bart import Bart, BartConfig
 from minilm.models.bart_finetune import (
     BartForSequenceClassification,
     BartForTokenClassification,
@@ -36,4 +36,4 @@ __all__ += ["Autoencoder", "AutoencoderConfig", "CBOW", "CBOWConfig", "DeepNet",
 __all__ += ["Bert", "BertConfig", "BertEncoder", "BertForSequenceClassification", "BertForSpanExtraction",
             "BertForTokenClassification", "BertOutput", "best_span"]
 __all__ += ["Bart", "BartConfig", "BartForSequenceClassification", "BartForTokenClassification",
-            "BartForTranslation", "generate_seq2seq", "translation_trainable"]
+            "BartForTranslation", "translation_trainable"]

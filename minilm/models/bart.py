@@ -18,7 +18,8 @@ changes of the released fairseq model (Sec. 2.1 and fairseq's ``bart_base``/``ba
 Base has 6 encoder and 6 decoder layers (d = 768), large 12 + 12 (d = 1024). The decoder
 reads ``decoder_input_ids = shift_right(labels)`` and ``labels`` are the original document
 (aligned with the logits, -100 on padding), so one call ``model(**batch).loss`` is L.
-``generate_seq2seq`` encodes the source once and decodes with a key/value cache.
+``minilm.generate.generate_seq2seq`` (or ``Bart.generate``) encodes the source once and
+decodes with a key/value cache.
 """
 
 from __future__ import annotations
@@ -36,15 +37,13 @@ from minilm.checks import (
     check_tensor,
     check_token_ids,
 )
-from minilm.generate import generate_seq2seq
 from minilm.masks import padding_mask
 from minilm.models.common import IGNORE_INDEX
 from minilm.models.seq2seq import Seq2Seq, Seq2SeqConfig, shift_right
 from minilm.nn import StackOutput
 from minilm.objectives.denoising import sentence_permutation, text_infilling
 
-__all__ = ["BartConfig", "Bart", "shift_right", "generate_seq2seq", "seq2seq_batch", "denoising_batch",
-           "bart_noise"]
+__all__ = ["BartConfig", "Bart", "shift_right", "seq2seq_batch", "denoising_batch", "bart_noise"]
 
 
 @dataclass

@@ -175,7 +175,7 @@ class BartForTranslation(nn.Module):
                  n_layers: int = 1, n_heads: int | None = None):
         super().__init__()
         self.bart = bart_from(source)
-        self.config = self.bart.config  # generate_seq2seq reads n_layers and max_len here
+        self.config = self.bart.config  # generate_seq2seq reads max_len and vocab_size here
         c = self.config
         self.source_encoder = SourceEncoder(
             c.vocab_size if source_vocab_size is None else check_positive_int(source_vocab_size,
@@ -201,6 +201,9 @@ class BartForTranslation(nn.Module):
         return self.bart(None, decoder_input_ids=decoder_input_ids, attention_mask=attention_mask,
                          decoder_attention_mask=decoder_attention_mask, labels=labels,
                          encoder_outputs=encoder_outputs, cache=cache, output_attentions=output_attentions)
+
+    def new_cache(self) -> KVCache:
+        return self.bart.new_cache()
 
 
 STEP1_BART_PARAMETERS = (

@@ -12,7 +12,12 @@ Part A (a Part B token takes the index of its span's [MASK]) and its index insid
 (0 throughout Part A). The model is never told how long a span is.
 
 Architecture (Sec. 2.2): pre-LN blocks ("rearranged layer normalization and residual
-connection"), one linear output layer tied to the input embedding, GeLU activations.
+connection"), one linear output layer tied to the input embedding (as GPT, unless
+``tie_embeddings=False``), GeLU activations.
+
+Generation (``minilm.generate.generate_blanks``) passes a ``cache`` (``new_cache()``), as
+for GPT: Part A never attends to Part B, so its keys and values are computed once and
+each step feeds only the new Part B token.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from torch import nn
 
 from minilm.masks import combine, glm_mask, padding_mask
 from minilm.models.common import ModelOutput, token_cross_entropy
-from minilm.nn import Embeddings, TransformerConfig, TransformerStack, init_weights
+from minilm.nn import Embeddings, KVCache, TransformerConfig, TransformerStack, init_weights
 
 
 @dataclass
@@ -48,7 +53,8 @@ class GLMConfig(TransformerConfig):
 
 
 class GLM(nn.Module):
-    """A GLM: 2D-position embeddings, a Transformer under the Part A/B mask, a tied LM head."""
+    """A GLM: 2D-position embeddings, a Transformer under the Part A/B mask, an LM head
+    (tied to the token embedding unless ``config.tie_embeddings`` is False)."""
 
     def __init__(self, config: GLMConfig):
         super().__init__()
@@ -57,21 +63,31 @@ class GLM(nn.Module):
         self.transformer = TransformerStack(config)
         self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
         init_weights(self, config.n_layers)
-        self.lm_head.weight = self.embed.token.weight  # a single linear output layer, tied
+        if config.tie_embeddings:
+            self.lm_head.weight = self.embed.token.weight  # a single linear output layer, tied
 
     def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor, sep: torch.Tensor | int,
                 *, attention_mask: torch.Tensor | None = None, labels: torch.Tensor | None = None,
-                output_attentions: bool = False) -> ModelOutput:
+                cache: KVCache | None = None, output_attentions: bool = False) -> ModelOutput:
         """``input_ids`` [B, T]; ``position_ids`` [B, 2, T]; ``sep`` = length of Part A (int or
         LongTensor [B]); ``labels`` aligned with the inputs (-100 on Part A), as built by
-        ``minilm.objectives.blank_infilling``."""
-        T = input_ids.shape[1]
-        mask = glm_mask(T, sep, device=input_ids.device)
+        ``minilm.objectives.blank_infilling``.
+
+        With a ``cache`` (``new_cache()``), ``input_ids`` and ``position_ids`` hold only the
+        tokens after the cached ones, ``sep`` still counts from the start, and
+        ``attention_mask``, if given, covers the cached tokens and the new ones.
+        """
+        past = 0 if cache is None else len(cache)
+        # The rows of the full [Part A ; Part B] mask that belong to the new tokens.
+        mask = glm_mask(past + input_ids.shape[1], sep, device=input_ids.device)[..., past:, :]
         if attention_mask is not None:
-            mask = combine(mask, padding_mask(attention_mask))
-        h = self.embed(input_ids, position_ids=position_ids)
-        out = self.transformer(h, mask=mask, output_attentions=output_attentions)
+            mask = combine(mask, padding_mask(attention_mask)[..., past:, :])
+        h = self.embed(input_ids, position_ids=position_ids, past_length=past)
+        out = self.transformer(h, mask=mask, cache=cache, output_attentions=output_attentions)
         logits = self.lm_head(out.hidden_states)
         loss = None if labels is None else token_cross_entropy(logits, labels)
         return ModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
                            attentions=out.attentions)
+
+    def new_cache(self) -> KVCache:
+        return KVCache(self.config.n_layers)

@@ -24,7 +24,6 @@ import torch
 from torch import nn
 
 from minilm.checks import check_tensor
-from minilm.generate import generate_seq2seq
 from minilm.masks import causal_padding_mask, cross_mask, padding_mask
 from minilm.models.common import IGNORE_INDEX, ModelOutput, token_cross_entropy
 from minilm.nn import Embeddings, EncoderDecoderStack, KVCache, StackOutput, TransformerConfig, init_weights
@@ -110,19 +109,23 @@ class Seq2Seq(nn.Module):
         return ModelOutput(loss=loss, logits=logits, hidden_states=dec.hidden_states,
                            attentions=dec.attentions, cross_attentions=dec.cross_attentions)
 
+    def new_cache(self) -> KVCache:
+        """An empty key/value cache for the decoder (self- and cross-attention)."""
+        return KVCache(self.config.n_layers)
+
     def generate(self, input_ids: torch.Tensor, *, start_id: int, max_new_tokens: int,
-                 attention_mask: torch.Tensor | None = None, eos_token_id: int | None = None,
-                 temperature: float = 0.0, top_k: int | None = None, top_p: float | None = None,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
-        """Encode the source once, then decode token by token from ``start_id``
-        (``minilm.generate.generate_seq2seq``, with the key/value cache).
+                 **decoding) -> torch.Tensor:
+        """Encode the source once, then decode token by token from ``start_id``.
 
         Returns the generated target [B, 1 + n] (it starts with ``start_id``). Greedy by
-        default (``temperature=0``); rows that emitted ``eos_token_id`` keep emitting it.
+        default; ``decoding`` takes ``minilm.generate.generate_seq2seq``'s other arguments
+        (``attention_mask``, ``eos_token_id``, ``do_sample``, ``temperature``, ``top_k``,
+        ``top_p``, ``use_cache``, ``generator``).
         """
+        from minilm.generate import generate_seq2seq  # generation sits above the models
+
         return generate_seq2seq(self, input_ids, start_id=start_id, max_new_tokens=max_new_tokens,
-                                attention_mask=attention_mask, eos_token_id=eos_token_id,
-                                temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
+                                **decoding)
 
 
 def _same_shape(mask, ids, mask_name="attention_mask", ids_name="input_ids"):

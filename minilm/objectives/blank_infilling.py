@@ -41,7 +41,8 @@ from minilm.checks import (
 from minilm.models.common import IGNORE_INDEX
 from minilm.objectives._util import generator_device, long_tensor, special_edges
 
-__all__ = ["sample_spans", "glm_sample", "blank_infilling", "glm_collate", "glm_generation_context"]
+__all__ = ["sample_spans", "glm_sample", "blank_infilling", "glm_collate", "glm_generation_context",
+           "part_b_inputs"]
 
 
 def _positive_poisson(count: int, lam: float, generator) -> list[int]:
@@ -225,14 +226,32 @@ def glm_collate(samples: Sequence[dict], pad_id: int) -> dict[str, torch.Tensor]
             "attention_mask": attention_mask, "sep": sep}
 
 
+def part_b_inputs(mask_positions: Sequence[int], spans: Sequence[Sequence[int]],
+                  start_id: int) -> tuple[list[int], list[int], list[int]]:
+    """Part B as the model reads it while it writes the blanks (Sec. 2.3, GLM-7).
+
+    Blank ``i`` contributes [S] then ``spans[i]`` (the tokens written into it so far), all
+    at position 1 = ``mask_positions[i]`` (its [MASK] in Part A) and at position 2 = 1, 2,
+    3, ... ([E] is a target, never read). Returns ``(input_ids, position_1, position_2)``
+    as lists, to append after Part A's ``(ids, range(n), [0] * n)``.
+    """
+    inputs, position_1, position_2 = [], [], []
+    for position, span in zip(mask_positions, spans, strict=True):
+        inputs += [start_id, *span]
+        position_1 += [position] * (len(span) + 1)
+        position_2 += range(1, len(span) + 2)
+    return inputs, position_1, position_2
+
+
 def glm_generation_context(ids: torch.Tensor, *, mask_id: int, start_id: int, which: int = 0) -> dict:
     """The context for generating one blank with GLM (Sec. 2.3, GLM-7).
 
     ``ids`` is Part A: text with one or more ``mask_id`` blanks (for free generation,
     text with a [MASK] appended). The context is Part A followed by [S], placed at the
-    ``which``-th [MASK]'s position 1 with position 2 = 1. The model then writes the span
-    token by token: the t-th generated token (t = 1, 2, ...) is fed back with
-    position_ids ``(mask_position, t + 1)``, until it produces [E].
+    ``which``-th [MASK]'s position 1 with position 2 = 1 (``part_b_inputs``). The model
+    then writes the span token by token: the t-th generated token (t = 1, 2, ...) is fed
+    back with position_ids ``(mask_position, t + 1)``, until it produces [E]
+    (``minilm.generate.generate_blanks`` runs that loop).
 
     Returns ``input_ids`` [T], ``position_ids`` [2, T], ``sep`` (= len(ids)) and
     ``mask_position``.
@@ -247,10 +266,7 @@ def glm_generation_context(ids: torch.Tensor, *, mask_id: int, start_id: int, wh
     if which >= len(masks):
         raise ValueError(f"which = {which} but ids has only {len(masks)} mask token(s)")
     n, position = len(ids), masks[which]
-    input_ids = torch.cat([ids, torch.tensor([start_id], dtype=ids.dtype, device=ids.device)])
-    position_ids = torch.stack([
-        torch.cat([torch.arange(n, device=ids.device), torch.tensor([position], device=ids.device)]),
-        torch.cat([torch.zeros(n, dtype=torch.long, device=ids.device),
-                   torch.ones(1, dtype=torch.long, device=ids.device)]),
-    ])  # [2, n + 1]
+    inputs, position_1, position_2 = part_b_inputs([position], [[]], start_id)
+    input_ids = long_tensor(ids.tolist() + inputs, ids.device)
+    position_ids = long_tensor(list(range(n)) + position_1 + [0] * n + position_2, ids.device).view(2, -1)
     return {"input_ids": input_ids, "position_ids": position_ids, "sep": n, "mask_position": position}

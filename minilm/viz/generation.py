@@ -21,10 +21,11 @@ FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 
 
 def decode_samples(model, tokenizer, prompt: str, *, n_samples: int = 3, max_new_tokens: int = 24,
-                   temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
-                   seed: int = 0) -> list[str]:
+                   seed: int = 0, **decoding) -> list[str]:
     """``n_samples`` continuations of ``prompt`` (text), decoded; each stops after ``<e>``
-    or ``max_new_tokens``. ``temperature=0`` is greedy (all samples are then the same)."""
+    or ``max_new_tokens``. ``decoding`` takes ``minilm.generate.generate``'s arguments and
+    defaults: greedy (all samples are then the same) unless ``do_sample=True``
+    (``temperature``, ``top_k``, ``top_p``); ``seed`` seeds the sampling."""
     check_positive_int(n_samples, "n_samples")
     if not isinstance(prompt, str):
         raise TypeError(f"prompt must be a str, got {type(prompt).__name__}")
@@ -34,9 +35,8 @@ def decode_samples(model, tokenizer, prompt: str, *, n_samples: int = 3, max_new
     if len(ids) > model.config.max_len:
         ids = ids[-model.config.max_len:]  # the model can only read its context window
     prompt_ids = torch.tensor([ids] * n_samples)
-    out = generate(model, prompt_ids, max_new_tokens, temperature=temperature, top_k=top_k,
-                   top_p=top_p, eos_token_id=tokenizer.eos_token_id,
-                   generator=torch.Generator().manual_seed(seed))
+    out = generate(model, prompt_ids, max_new_tokens, eos_token_id=tokenizer.eos_token_id,
+                   generator=torch.Generator().manual_seed(seed), **decoding)
     texts = []
     for row in out[:, len(ids):].tolist():
         if tokenizer.eos_token_id in row:
@@ -55,8 +55,8 @@ def samples_html(prompt: str, samples: list[str], settings: str = "") -> str:
 
 
 class DecodingExplorer:
-    """Sliders for temperature, top-k (0 = off) and top-p (1 = off), a prompt box and a
-    button; the samples appear in an HTML widget.
+    """Sliders for temperature (0 = greedy), top-k (0 = off) and top-p (1 = off), a prompt
+    box and a button; the samples appear in an HTML widget.
 
     >>> explorer = DecodingExplorer(model, tokenizer, "<s> anna")   # doctest: +SKIP
     >>> explorer                      # the controls (in a notebook)
@@ -90,10 +90,16 @@ class DecodingExplorer:
         self.render()
 
     def settings(self) -> dict:
-        """The decoding arguments the controls stand for (None = that filter is off)."""
-        return {"temperature": self.temperature_slider.value,
-                "top_k": self.top_k_slider.value or None,
-                "top_p": self.top_p_slider.value if self.top_p_slider.value < 1.0 else None}
+        """The ``generate`` arguments the controls stand for: ``{"do_sample": False}``
+        (greedy) at temperature 0, else sampling with the filters that are on."""
+        if self.temperature_slider.value == 0:
+            return {"do_sample": False}
+        settings = {"do_sample": True, "temperature": self.temperature_slider.value}
+        if self.top_k_slider.value:
+            settings["top_k"] = self.top_k_slider.value
+        if self.top_p_slider.value < 1.0:
+            settings["top_p"] = self.top_p_slider.value
+        return settings
 
     def render(self) -> None:
         """Generate with the current settings and show the samples."""

@@ -24,12 +24,11 @@ from pathlib import Path
 import torch
 
 from minilm.checkpoint import load_checkpoint, read_header, save_checkpoint
-from minilm.course import FAST
 from minilm.data.batching import lm_windows
 from minilm.data.corpus import synthetic_corpus
-from minilm.grade import course_root
 from minilm.models.gpt import GPT, GPTConfig
 from minilm.objectives.clm import clm_labels
+from minilm.settings import FAST, course_root
 from minilm.tokenizer import WordTokenizer
 from minilm.train import History, train
 

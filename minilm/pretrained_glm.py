@@ -30,12 +30,11 @@ from pathlib import Path
 
 import torch
 
-from minilm.course import FAST
 from minilm.data.text import split_sentences
-from minilm.grade import course_root
 from minilm.models.glm import GLM, GLMConfig
 from minilm.objectives.blank_infilling import blank_infilling, glm_collate, glm_sample
 from minilm.pretrained import CourseCorpus, Pretrained, PretrainRecipe, course_corpus, load_or_pretrain
+from minilm.settings import FAST, course_root
 from minilm.train import train
 
 CHECKPOINT_NAME = "glm_pretrained.safetensors"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from minilm.settings import course_root
+from minilm.settings import ROOT_ENV, course_root  # noqa: F401 (ROOT_ENV: public here too)
 
 TARGET_ENV = "MINILM_GRADE_TARGET"
 TARGETS = ("solutions", "exercises")

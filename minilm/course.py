@@ -13,7 +13,7 @@ import platform
 
 import torch
 
-FAST = os.environ.get("MINILM_FAST", "0").strip().lower() not in ("", "0", "false", "no")
+from minilm.settings import FAST
 
 
 def fast(full, small):

@@ -26,19 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from minilm.settings import ROOT_ENV, course_root  # noqa: F401 (ROOT_ENV: public here too)
+
 TARGET_ENV = "MINILM_GRADE_TARGET"
 TARGETS = ("solutions", "exercises")
-ROOT_ENV = "MINILM_COURSE_ROOT"  # another course folder to grade (the grader's own tests use it)
-
-
-def course_root() -> Path:
-    """The folder holding exercises/, solutions/ and tests/ (the repository root)."""
-    if os.environ.get(ROOT_ENV):
-        return Path(os.environ[ROOT_ENV]).resolve()
-    package_parent = Path(__file__).resolve().parents[1]
-    if (package_parent / "exercises").is_dir():
-        return package_parent
-    return Path.cwd()
 
 
 def load_target(name: str, target: str | None = None) -> ModuleType:

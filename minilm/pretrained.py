@@ -24,12 +24,11 @@ from pathlib import Path
 import torch
 
 from minilm.checkpoint import load_checkpoint, read_header, save_checkpoint
-from minilm.course import FAST
 from minilm.data.batching import lm_windows
 from minilm.data.corpus import synthetic_corpus
-from minilm.grade import course_root
 from minilm.models.gpt import GPT, GPTConfig
 from minilm.objectives.clm import clm_labels
+from minilm.settings import FAST, course_root
 from minilm.tokenizer import WordTokenizer
 from minilm.train import History, train
 
@@ -178,8 +177,9 @@ def pretrain_gpt(recipe: PretrainRecipe | None = None, *, corpus: CourseCorpus |
     return Pretrained(model, corpus.tokenizer, recipe, dataclasses.asdict(history), trained_now=True)
 
 
-def default_path() -> Path:
-    return course_root() / "checkpoints" / CHECKPOINT_NAME
+def checkpoint_path(path, name: str) -> Path:
+    """``path`` if given, else ``checkpoints/<name>`` in the course folder."""
+    return Path(path) if path is not None else course_root() / "checkpoints" / name
 
 
 def pretrained_gpt(recipe: PretrainRecipe | None = None, *, path=None, retrain: bool = False,
@@ -188,6 +188,5 @@ def pretrained_gpt(recipe: PretrainRecipe | None = None, *, path=None, retrain: 
     same recipe, else trained now and saved there (``checkpoints/gpt_pretrained.safetensors``
     in the course folder by default). ``retrain=True`` always trains."""
     recipe = recipe or default_recipe()
-    path = Path(path) if path is not None else default_path()
-    return load_or_pretrain(recipe, path, retrain=retrain,
+    return load_or_pretrain(recipe, checkpoint_path(path, CHECKPOINT_NAME), retrain=retrain,
                             pretrain=lambda: pretrain_gpt(recipe, progress=progress))

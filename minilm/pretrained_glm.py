@@ -26,16 +26,21 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
-from minilm.course import FAST
 from minilm.data.text import split_sentences
-from minilm.grade import course_root
 from minilm.models.glm import GLM, GLMConfig
 from minilm.objectives.blank_infilling import blank_infilling, glm_collate, glm_sample
-from minilm.pretrained import CourseCorpus, Pretrained, PretrainRecipe, course_corpus, load_or_pretrain
+from minilm.pretrained import (
+    CourseCorpus,
+    Pretrained,
+    PretrainRecipe,
+    checkpoint_path,
+    course_corpus,
+    load_or_pretrain,
+)
+from minilm.settings import FAST
 from minilm.train import train
 
 CHECKPOINT_NAME = "glm_pretrained.safetensors"
@@ -140,10 +145,6 @@ def pretrain_glm(recipe: GLMRecipe | None = None, *, corpus: CourseCorpus | None
     return Pretrained(model, tokenizer, recipe, dataclasses.asdict(history), trained_now=True)
 
 
-def default_glm_path() -> Path:
-    return course_root() / "checkpoints" / CHECKPOINT_NAME
-
-
 def pretrained_glm(recipe: GLMRecipe | None = None, *, path=None, retrain: bool = False,
                    progress: bool | str = "auto") -> Pretrained:
     """The GLM pretrained with ``recipe``: loaded from ``path`` if it holds one made by the
@@ -152,6 +153,5 @@ def pretrained_glm(recipe: GLMRecipe | None = None, *, path=None, retrain: bool 
     recipe = recipe or default_glm_recipe()
     if not isinstance(recipe, GLMRecipe):
         raise TypeError(f"recipe must be a GLMRecipe, got {type(recipe).__name__}")
-    path = Path(path) if path is not None else default_glm_path()
-    return load_or_pretrain(recipe, path, retrain=retrain,
+    return load_or_pretrain(recipe, checkpoint_path(path, CHECKPOINT_NAME), retrain=retrain,
                             pretrain=lambda: pretrain_glm(recipe, progress=progress))

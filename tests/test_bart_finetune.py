@@ -1,24 +1,24 @@
-"""BART fine-tuning (minilm.models.bart_finetune): the <e> state feeds the classifier, token
+"""BART fine-tuning (minilm.finetune.bart): the <e> state feeds the classifier, token
 states are aligned with the input, heads copy the pretrained model, and the two-step
 translation recipe trains exactly the parameters the paper names."""
 
 import pytest
 import torch
 
-from minilm.generate import generate_seq2seq
-from minilm.models import (
-    Bart,
-    BartConfig,
+from minilm.finetune import (
     BartForSequenceClassification,
     BartForTokenClassification,
     BartForTranslation,
     translation_trainable,
 )
-from minilm.models.bart_finetune import STEP1_BART_PARAMETERS, append_eos, set_trainable
+from minilm.finetune.bart import STEP1_BART_PARAMETERS, append_eos, set_trainable
+from minilm.generate import generate_seq2seq
+from minilm.models import Bart, BartConfig
 from minilm.models.seq2seq import shift_right
 from minilm.train import train
 
 V, PAD, START, EOS = 50, 0, 5, 7
+IDS = {"start_id": START, "eos_id": EOS, "pad_id": PAD}  # the ids of <s>, <e>, [PAD]
 
 
 @pytest.fixture
@@ -30,26 +30,27 @@ def bart():
 def test_append_eos_hand_worked():
     ids = torch.tensor([[11, 12, 0], [13, 14, 15]])
     mask = torch.tensor([[1, 1, 0], [1, 1, 1]])
-    out, out_mask = append_eos(ids, mask, eos_id=EOS)
+    out, out_mask = append_eos(ids, mask, eos_id=EOS, pad_id=PAD)
     assert out.tolist() == [[11, 12, EOS, 0], [13, 14, 15, EOS]]
     assert out_mask.tolist() == [[1, 1, 1, 0], [1, 1, 1, 1]]
 
 
-def test_sequence_classifier_reads_the_final_decoder_state_of_eos(bart):
-    head = BartForSequenceClassification(bart, 3).eval()
+@pytest.mark.parametrize("start, eos", [(START, EOS), (2, 3)])  # another tokenizer's order too
+def test_sequence_classifier_reads_the_final_decoder_state_of_eos(bart, start, eos):
+    head = BartForSequenceClassification(bart, 3, start_id=start, eos_id=eos, pad_id=PAD).eval()
     ids = torch.randint(10, V, (2, 6))
     with torch.no_grad():
         out = head(ids)
         # by hand: encoder [x <e>], decoder [<s> x <e>], the state of <e> (the last one)
-        enc = torch.cat([ids, torch.full((2, 1), EOS)], dim=1)
-        dec = torch.cat([torch.full((2, 1), START), enc], dim=1)
+        enc = torch.cat([ids, torch.full((2, 1), eos)], dim=1)
+        dec = torch.cat([torch.full((2, 1), start), enc], dim=1)
         states = head.bart(enc, decoder_input_ids=dec).hidden_states
         torch.testing.assert_close(out.logits, head.classifier(states[:, -1]))
     assert out.logits.shape == (2, 3)
 
 
 def test_sequence_classifier_is_padding_invariant(bart):
-    head = BartForSequenceClassification(bart, 2).eval()
+    head = BartForSequenceClassification(bart, 2, **IDS).eval()
     short, long = torch.randint(10, V, (1, 4)), torch.randint(10, V, (1, 7))
     batch = torch.cat([torch.cat([short, torch.zeros(1, 3, dtype=torch.long)], 1), long])
     mask = torch.tensor([[1] * 4 + [0] * 3, [1] * 7])
@@ -61,16 +62,16 @@ def test_sequence_classifier_is_padding_invariant(bart):
 
 def test_heads_copy_the_pretrained_model(bart):
     before = {k: v.clone() for k, v in bart.state_dict().items()}
-    head = BartForSequenceClassification(bart, 2)
+    head = BartForSequenceClassification(bart, 2, **IDS)
     train(head, {"input_ids": torch.randint(10, V, (4, 5)), "labels": torch.tensor([0, 1, 0, 1])},
           steps=2, progress=False)
     assert all(torch.equal(before[k], v) for k, v in bart.state_dict().items())
-    scratch = BartForSequenceClassification(BartConfig.tiny(V), 2)  # a config: random weights
+    scratch = BartForSequenceClassification(BartConfig.tiny(V), 2, **IDS)  # a config: random weights
     assert not torch.equal(scratch.bart.embed.token.weight, bart.embed.token.weight)
 
 
 def test_token_classifier_is_aligned_with_the_input(bart):
-    head = BartForTokenClassification(bart, 4).eval()
+    head = BartForTokenClassification(bart, 4, **IDS).eval()
     ids = torch.randint(10, V, (2, 6))
     labels = torch.randint(0, 4, (2, 6))
     labels[0, 4:] = -100
@@ -87,7 +88,7 @@ def test_token_classifier_is_aligned_with_the_input(bart):
 
 
 def test_heads_reject_bad_input(bart):
-    head = BartForSequenceClassification(bart, 2)
+    head = BartForSequenceClassification(bart, 2, **IDS)
     with pytest.raises(ValueError, match="labels"):
         head(torch.randint(10, V, (2, 5)), labels=torch.tensor([0, 2]))
     with pytest.raises(TypeError, match="input_ids"):
@@ -95,11 +96,13 @@ def test_heads_reject_bad_input(bart):
     with pytest.raises(ValueError, match="input_ids"):
         head(torch.randint(10, V, (1, 127)))
     with pytest.raises(ValueError, match="n_labels"):
-        BartForTokenClassification(bart, 0)
+        BartForTokenClassification(bart, 0, **IDS)
     with pytest.raises(TypeError, match="source"):
-        BartForSequenceClassification("bart", 2)
+        BartForSequenceClassification("bart", 2, **IDS)
+    with pytest.raises(TypeError, match="start_id"):  # the ids come from the tokenizer, never a default
+        BartForSequenceClassification(bart, 2, eos_id=EOS, pad_id=PAD)
     with pytest.raises(ValueError, match="attention_mask"):
-        append_eos(torch.ones(2, 3, dtype=torch.long), torch.ones(2, 4))
+        append_eos(torch.ones(2, 3, dtype=torch.long), torch.ones(2, 4), eos_id=EOS, pad_id=PAD)
 
 
 # --- machine translation --------------------------------------------------------------

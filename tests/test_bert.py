@@ -9,18 +9,13 @@ import torch.nn.functional as F
 
 from minilm.checkpoint import load_checkpoint, save_checkpoint
 from minilm.data import TAGS, make_sentiment, make_tagging, split_sentences, synthetic_corpus
-from minilm.models import (
-    IGNORE_INDEX,
-    Bert,
-    BertConfig,
+from minilm.finetune import (
     BertForSequenceClassification,
     BertForSpanExtraction,
     BertForTokenClassification,
-    ModelOutput,
     best_span,
 )
-from minilm.models.bert import pretraining_metrics
-from minilm.models.bert_tasks import (
+from minilm.finetune.bert_tasks import (
     accuracy,
     answer_positions,
     make_span_qa,
@@ -28,7 +23,9 @@ from minilm.models.bert_tasks import (
     span_batch,
     tagging_batch,
 )
-from minilm.models.bert_vs_gpt import fill_one_blank, reverse_real_tokens
+from minilm.finetune.bert_vs_gpt import causal_lm_batch, fill_one_blank
+from minilm.models import IGNORE_INDEX, Bert, BertConfig, ModelOutput
+from minilm.models.bert import pretraining_metrics
 from minilm.objectives.nsp import bert_pretraining_batch, make_nsp_pairs
 from minilm.tokenizer import WordTokenizer
 from minilm.train import train
@@ -330,10 +327,12 @@ def test_bad_input_ids_and_config():
 
 
 # ------------------------------------------------------- BERT-5: BERT vs GPT vs ELMo
-def test_reverse_real_tokens_keeps_padding_on_the_right():
+def test_right_to_left_batch_reverses_real_tokens_and_keeps_padding_on_the_right():
     ids = torch.tensor([[2, 10, 11, 3, 0], [2, 12, 3, 13, 3]])
     mask = torch.tensor([[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]])
-    assert reverse_real_tokens(ids, mask).tolist() == [[3, 11, 10, 2, 0], [3, 13, 3, 12, 2]]
+    batch = causal_lm_batch({"input_ids": ids, "attention_mask": mask}, reverse=True)
+    assert batch["input_ids"].tolist() == [[3, 11, 10, 2, 0], [3, 13, 3, 12, 2]]
+    assert batch["labels"][0].tolist() == [11, 10, 2, -100, -100]  # next token; none past the last real one
 
 
 class Oracle(torch.nn.Module):

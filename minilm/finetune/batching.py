@@ -68,7 +68,7 @@ def pad_sequences(sequences: Sequence[Sequence[int]], *, pad_id: int,
 
 def collate(examples: Sequence, labels: Sequence[int] | torch.Tensor | None = None, *,
             pad_id: int, max_len: int | None = None) -> dict[str, torch.Tensor]:
-    """Batch formatted examples (+ their labels) for the heads in ``minilm.finetune.heads``.
+    """Batch formatted examples (+ their labels) for the heads in ``minilm.finetune.gpt``.
 
     ``examples`` is a list of token-id lists (classification, entailment) -> ``input_ids``
     [B, T]; or a list of *groups* of sequences (similarity's two orders, multiple choice's

@@ -26,12 +26,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from minilm.checks import check_positive_int, check_tensor, labels_tensor
 from minilm.device import move_to
-from minilm.models.common import ModelOutput
+from minilm.finetune.classifier import classification_loss
+from minilm.models.common import IGNORE_INDEX, ModelOutput
+from minilm.modes import evaluating
 from minilm.objectives.blank_infilling import glm_collate, glm_generation_context
 
 DEFAULT_PATTERN = "{sentence} it was [MASK] ."
@@ -89,7 +90,7 @@ def cloze_batch(tokenizer, sentences: Sequence[str], *, labels: Sequence[int] | 
         raise TypeError("sentences must be a non-empty list of str")
     samples = [cloze_sample(tokenizer, s, pattern=pattern) for s in sentences]
     for s in samples:  # glm_collate wants labels; a cloze question has none per token
-        s["labels"] = torch.full_like(s["input_ids"], -100)
+        s["labels"] = torch.full_like(s["input_ids"], IGNORE_INDEX)
     batch = glm_collate(samples, tokenizer.pad_token_id)
     del batch["labels"]
     if labels is not None:
@@ -136,8 +137,7 @@ class ClozeClassifier(nn.Module):
     def forward(self, input_ids, position_ids, sep, *, attention_mask=None, labels=None) -> ModelOutput:
         logits = cloze_logits(self.glm, input_ids, position_ids, sep, self.label_word_ids,
                               attention_mask=attention_mask)
-        loss = None if labels is None else F.cross_entropy(logits, labels)
-        return ModelOutput(loss=loss, logits=logits)
+        return ModelOutput(loss=classification_loss(logits, labels, per="sentence"), logits=logits)
 
 
 @torch.no_grad()
@@ -149,13 +149,12 @@ def cloze_predict(model, tokenizer, sentences: Sequence[str], label_word_ids: to
     check_positive_int(batch_size, "batch_size")
     weight = next(iter(model.parameters()), None)
     device = weight.device if weight is not None else None
-    was_training = model.training
-    model.eval()
     predictions = []
-    for i in range(0, len(sentences), batch_size):
-        batch = move_to(cloze_batch(tokenizer, list(sentences[i: i + batch_size]), pattern=pattern), device)
-        scores = cloze_logits(model, batch["input_ids"], batch["position_ids"], batch["sep"],
-                              label_word_ids, attention_mask=batch["attention_mask"])
-        predictions.append(scores.argmax(dim=-1))
-    model.train(was_training)
+    with evaluating(model):
+        for i in range(0, len(sentences), batch_size):
+            batch = move_to(cloze_batch(tokenizer, list(sentences[i: i + batch_size]), pattern=pattern),
+                            device)
+            scores = cloze_logits(model, batch["input_ids"], batch["position_ids"], batch["sep"],
+                                  label_word_ids, attention_mask=batch["attention_mask"])
+            predictions.append(scores.argmax(dim=-1))
     return torch.cat(predictions)

@@ -44,7 +44,8 @@ from minilm.finetune.formats import (
     multiple_choice_inputs,
     similarity_inputs,
 )
-from minilm.finetune.heads import GPTClassifier, GPTMultipleChoice, GPTSimilarityClassifier
+from minilm.finetune.gpt import GPTClassifier, GPTMultipleChoice, GPTSimilarityClassifier
+from minilm.modes import evaluating
 from minilm.train import History, train
 
 TASKS = {  # task name -> (example maker, the input format it uses)
@@ -149,15 +150,13 @@ def task_model(task: str, gpt: nn.Module, *, lm_weight: float = 0.0) -> nn.Modul
 @torch.no_grad()
 def accuracy(model: nn.Module, batch: dict[str, torch.Tensor], *, chunk: int = 128) -> float:
     """Fraction of examples whose highest-scoring class (or option) is the label."""
-    was_training = model.training
-    model.eval()
     n = batch["labels"].shape[0]
     correct = 0
-    for i in range(0, n, chunk):
-        part = {k: v[i: i + chunk] for k, v in batch.items()}
-        logits = model(part["input_ids"], attention_mask=part["attention_mask"]).logits
-        correct += int((logits.argmax(-1) == part["labels"]).sum())
-    model.train(was_training)
+    with evaluating(model):
+        for i in range(0, n, chunk):
+            part = {k: v[i: i + chunk] for k, v in batch.items()}
+            logits = model(part["input_ids"], attention_mask=part["attention_mask"]).logits
+            correct += int((logits.argmax(-1) == part["labels"]).sum())
     return correct / n
 
 

@@ -1,4 +1,5 @@
-"""Every model of the course: a thin composition of ``minilm.nn`` parts plus its heads."""
+"""Every model of the course: a thin composition of ``minilm.nn`` parts plus its
+pretraining heads. The heads added for fine-tuning live in ``minilm.finetune``."""
 
 from minilm.models.autoencoder import (
     Autoencoder,
@@ -8,19 +9,7 @@ from minilm.models.autoencoder import (
     greedy_layerwise_pretrain,
 )
 from minilm.models.bart import Bart, BartConfig
-from minilm.models.bart_finetune import (
-    BartForSequenceClassification,
-    BartForTokenClassification,
-    BartForTranslation,
-    translation_trainable,
-)
 from minilm.models.bert import Bert, BertConfig, BertEncoder, BertOutput
-from minilm.models.bert_finetune import (
-    BertForSequenceClassification,
-    BertForSpanExtraction,
-    BertForTokenClassification,
-    best_span,
-)
 from minilm.models.cbow import CBOW, CBOWConfig
 from minilm.models.common import IGNORE_INDEX, ModelOutput, count_parameters, token_cross_entropy
 from minilm.models.encoder import EncoderConfig, EncoderLM
@@ -33,7 +22,5 @@ __all__ = ["GLM", "GLMConfig", "GPT", "GPTConfig", "IGNORE_INDEX", "ModelOutput"
 __all__ += ["Autoencoder", "AutoencoderConfig", "CBOW", "CBOWConfig", "DeepNet", "DeepNetConfig",
             "EncoderConfig", "EncoderLM", "Seq2Seq", "Seq2SeqConfig", "greedy_layerwise_pretrain",
             "shift_right"]
-__all__ += ["Bert", "BertConfig", "BertEncoder", "BertForSequenceClassification", "BertForSpanExtraction",
-            "BertForTokenClassification", "BertOutput", "best_span"]
-__all__ += ["Bart", "BartConfig", "BartForSequenceClassification", "BartForTokenClassification",
-            "BartForTranslation", "translation_trainable"]
+__all__ += ["Bert", "BertConfig", "BertEncoder", "BertOutput"]
+__all__ += ["Bart", "BartConfig"]

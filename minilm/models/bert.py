@@ -20,7 +20,7 @@ and two heads on top, one per pretraining task:
 
 The pretraining loss is the sum, L = L_MLM + L_NSP. BERT is post-LN (``norm_first=False``):
 each block is LN(x + f(x)), like the original Transformer. The fine-tuning heads (Sec. 3.2,
-Figure 4) reuse ``BertEncoder`` and live in ``minilm.models.bert_finetune``.
+Figure 4) reuse ``BertEncoder`` and live in ``minilm.finetune.bert``.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
+from minilm.finetune.bert import best_span as reference_best_span
 from minilm.grade import load_target
-from minilm.models.bert_finetune import best_span as reference_best_span
 from minilm.objectives.nsp import segment_ids as reference_segment_ids
 
 ex = load_target("ex05_bert")

@@ -23,29 +23,17 @@ from dataclasses import dataclass
 
 import torch
 
-from minilm.checks import check_tensor
+from minilm.modes import evaluating
 from minilm.objectives.clm import clm_labels
-
-
-def reverse_real_tokens(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Reverse each row's real tokens, padding stays on the right (a right-to-left LM's input).
-
-        [CLS] a b [SEP] [PAD]  ->  [SEP] b a [CLS] [PAD]
-    """
-    check_tensor(input_ids, "input_ids", ndim=2, integer=True)
-    if attention_mask.shape != input_ids.shape:
-        raise ValueError(f"attention_mask must have the shape of input_ids {tuple(input_ids.shape)}")
-    lengths = attention_mask.long().sum(dim=1, keepdim=True)  # [B, 1]
-    t = torch.arange(input_ids.shape[1], device=input_ids.device).expand_as(input_ids)
-    source = torch.where(t < lengths, lengths - 1 - t, t)  # mirror the real part, keep the padding
-    return input_ids.gather(1, source)
+from minilm.objectives.directions import reverse_tokens
 
 
 def causal_lm_batch(batch: dict, *, reverse: bool = False) -> dict[str, torch.Tensor]:
-    """A GPT batch (next-token labels) from a clean packed batch; ``reverse`` for right-to-left."""
+    """A GPT batch (next-token labels) from a clean packed batch; ``reverse`` for right-to-left
+    (each row's real tokens reversed, padding kept on the right: ``reverse_tokens``)."""
     ids, mask = batch["input_ids"], batch["attention_mask"]
     if reverse:
-        ids = reverse_real_tokens(ids, mask)
+        ids = reverse_tokens(ids, mask)
     return {"input_ids": ids, "attention_mask": mask, "labels": clm_labels(ids, mask)}
 
 
@@ -81,38 +69,33 @@ def fill_one_blank(bert, left_to_right, right_to_left, batches: Iterable[dict], 
     two LMs read the clean row in their direction. The ELMo-style guess adds the two LMs'
     log-probabilities.
     """
-    models = (bert, left_to_right, right_to_left)
-    modes = [m.training for m in models]
-    for m in models:
-        m.eval()
     special = torch.tensor(sorted(set(special_ids)))
     correct = {name: [] for name in NAMES.values()}
     positions = []
-    for batch in batches:
-        ids, types, mask = batch["input_ids"], batch["token_type_ids"], batch["attention_mask"]
-        blanks = mask.bool() & ~torch.isin(ids, special)  # [B, T]
-        rows, cols = blanks.nonzero(as_tuple=True)        # one entry per blank
-        targets = ids[rows, cols]
-        lengths = mask.long().sum(dim=1)
-        positions.append((cols - 1).float() / (lengths[rows] - 3).clamp(min=1))  # words between the specials
-        # Left-to-right: the prediction at t - 1 is the guess for token t (t >= 1: [CLS] is first).
-        ltr = left_to_right(ids, attention_mask=mask).logits.log_softmax(-1)[rows, cols - 1]
-        # Right-to-left: token t sits at L - 1 - t in the reversed row; its guess comes one earlier.
-        rtl = right_to_left(reverse_real_tokens(ids, mask), attention_mask=mask).logits.log_softmax(-1)
-        rtl = rtl[rows, lengths[rows] - 2 - cols]
-        # BERT: one copy of the row per blank, [MASK] at the blank.
-        bert_lp = []
-        for lo in range(0, len(rows), chunk):
-            r, c = rows[lo: lo + chunk], cols[lo: lo + chunk]
-            masked = ids[r].clone()
-            masked[torch.arange(len(r)), c] = mask_id
-            logits = bert(masked, token_type_ids=types[r], attention_mask=mask[r]).logits
-            bert_lp.append(logits[torch.arange(len(r)), c])
-        guesses = {"bert": torch.cat(bert_lp), "ltr": ltr, "rtl": rtl, "elmo": ltr + rtl}
-        for key, scores in guesses.items():
-            correct[NAMES[key]].append(scores.argmax(-1) == targets)
-    for m, mode in zip(models, modes, strict=True):
-        m.train(mode)
+    with evaluating(bert, left_to_right, right_to_left):
+        for batch in batches:
+            ids, types, mask = batch["input_ids"], batch["token_type_ids"], batch["attention_mask"]
+            blanks = mask.bool() & ~torch.isin(ids, special)  # [B, T]
+            rows, cols = blanks.nonzero(as_tuple=True)        # one entry per blank
+            targets = ids[rows, cols]
+            lengths = mask.long().sum(dim=1)
+            positions.append((cols - 1).float() / (lengths[rows] - 3).clamp(min=1))  # words between specials
+            # Left-to-right: the prediction at t - 1 is the guess for token t (t >= 1: [CLS] is first).
+            ltr = left_to_right(ids, attention_mask=mask).logits.log_softmax(-1)[rows, cols - 1]
+            # Right-to-left: token t sits at L - 1 - t in the reversed row; its guess comes one earlier.
+            rtl = right_to_left(reverse_tokens(ids, mask), attention_mask=mask).logits.log_softmax(-1)
+            rtl = rtl[rows, lengths[rows] - 2 - cols]
+            # BERT: one copy of the row per blank, [MASK] at the blank.
+            bert_lp = []
+            for lo in range(0, len(rows), chunk):
+                r, c = rows[lo: lo + chunk], cols[lo: lo + chunk]
+                masked = ids[r].clone()
+                masked[torch.arange(len(r)), c] = mask_id
+                logits = bert(masked, token_type_ids=types[r], attention_mask=mask[r]).logits
+                bert_lp.append(logits[torch.arange(len(r)), c])
+            guesses = {"bert": torch.cat(bert_lp), "ltr": ltr, "rtl": rtl, "elmo": ltr + rtl}
+            for key, scores in guesses.items():
+                correct[NAMES[key]].append(scores.argmax(-1) == targets)
     if not positions or not sum(len(p) for p in positions):
         raise ValueError("batches hold no blanks to fill (no real, non-special tokens)")
     return BlankFilling({name: torch.cat(c) for name, c in correct.items()},

@@ -30,9 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minilm.checks import check_class_labels, check_positive_int, check_tensor
+from minilm.checks import check_positive_int, check_tensor
+from minilm.finetune.classifier import classification_loss, new_linear, token_classification_loss
 from minilm.models.bert import Bert, BertConfig, BertEncoder
-from minilm.models.common import ModelOutput, token_cross_entropy
+from minilm.models.common import ModelOutput
 
 
 def encoder_from(source: Bert | BertEncoder | BertConfig) -> BertEncoder:
@@ -46,14 +47,6 @@ def encoder_from(source: Bert | BertEncoder | BertConfig) -> BertEncoder:
     raise TypeError(f"source must be a Bert, a BertEncoder or a BertConfig, got {type(source).__name__}")
 
 
-def _head(d_in: int, d_out: int, *, bias: bool = True) -> nn.Linear:
-    layer = nn.Linear(d_in, d_out, bias=bias)
-    nn.init.normal_(layer.weight, std=0.02)  # BERT's initialiser range
-    if bias:
-        nn.init.zeros_(layer.bias)
-    return layer
-
-
 class BertForSequenceClassification(nn.Module):
     """K-way classification of a sentence or a sentence pair from C: logits [B, K]."""
 
@@ -64,7 +57,7 @@ class BertForSequenceClassification(nn.Module):
         self.config = self.bert.config
         self.n_labels = check_positive_int(n_labels, "n_labels")
         self.use_pooler = bool(use_pooler)
-        self.classifier = _head(self.config.d_model, n_labels)  # W in R^{K x H}: the only new weights
+        self.classifier = new_linear(self.config.d_model, n_labels)  # W in R^{K x H}: the only new weights
 
     def forward(self, input_ids: torch.Tensor, *, token_type_ids: torch.Tensor | None = None,
                 attention_mask: torch.Tensor | None = None, labels: torch.Tensor | None = None,
@@ -73,12 +66,8 @@ class BertForSequenceClassification(nn.Module):
                         output_attentions=output_attentions)
         C = out.pooler_output if self.use_pooler else out.hidden_states[:, 0]  # [B, d]
         logits = self.classifier(C)  # [B, K]
-        loss = None
-        if labels is not None:
-            check_class_labels(labels, logits.shape[0], self.n_labels, per="sequence")
-            loss = F.cross_entropy(logits.float(), labels)
-        return ModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                           attentions=out.attentions)
+        return ModelOutput(loss=classification_loss(logits, labels, per="sequence"), logits=logits,
+                           hidden_states=out.hidden_states, attentions=out.attentions)
 
 
 class BertForTokenClassification(nn.Module):
@@ -90,7 +79,7 @@ class BertForTokenClassification(nn.Module):
         self.bert = encoder_from(source)
         self.config = self.bert.config
         self.n_labels = check_positive_int(n_labels, "n_labels")
-        self.classifier = _head(self.config.d_model, n_labels)
+        self.classifier = new_linear(self.config.d_model, n_labels)
 
     def forward(self, input_ids: torch.Tensor, *, token_type_ids: torch.Tensor | None = None,
                 attention_mask: torch.Tensor | None = None, labels: torch.Tensor | None = None,
@@ -98,12 +87,8 @@ class BertForTokenClassification(nn.Module):
         out = self.bert(input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask,
                         output_attentions=output_attentions)
         logits = self.classifier(out.hidden_states)  # [B, T, K]
-        loss = None
-        if labels is not None:
-            check_tensor(labels, "labels", ndim=2, integer=True)
-            loss = token_cross_entropy(logits, labels)
-        return ModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                           attentions=out.attentions)
+        return ModelOutput(loss=token_classification_loss(logits, labels), logits=logits,
+                           hidden_states=out.hidden_states, attentions=out.attentions)
 
 
 @dataclass
@@ -121,7 +106,7 @@ class BertForSpanExtraction(nn.Module):
         super().__init__()
         self.bert = encoder_from(source)
         self.config = self.bert.config
-        self.span = _head(self.config.d_model, 2, bias=False)  # rows: S and E, each in R^H
+        self.span = new_linear(self.config.d_model, 2, bias=False)  # rows: S and E, each in R^H
 
     def forward(self, input_ids: torch.Tensor, *, token_type_ids: torch.Tensor | None = None,
                 attention_mask: torch.Tensor | None = None, start_positions: torch.Tensor | None = None,

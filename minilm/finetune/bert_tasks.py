@@ -26,8 +26,9 @@ import torch
 
 from minilm.checks import check_generator, check_positive_int, check_tensor, labels_tensor
 from minilm.data.tasks import TAGS, make_multiple_choice
-from minilm.models.bert_finetune import BertForSpanExtraction, best_span
+from minilm.finetune.bert import BertForSpanExtraction, best_span
 from minilm.models.common import IGNORE_INDEX
+from minilm.modes import evaluating
 from minilm.objectives.nsp import bert_pair_input, collate_pairs
 
 
@@ -151,28 +152,26 @@ def accuracy(model, batch: dict, *, chunk: int = 256) -> float:
     Sequence classification: per sequence. Tagging: per labelled token. Span extraction:
     exact match of (start, end), searched with ``best_span`` inside the context segment.
     """
-    was_training = model.training
-    model.eval()
     correct = total = 0
     n = batch["input_ids"].shape[0]
-    for lo in range(0, n, chunk):
-        part = {k: v[lo: lo + chunk] for k, v in batch.items()}
-        if isinstance(model, BertForSpanExtraction):
-            out = model(part["input_ids"], token_type_ids=part["token_type_ids"],
-                        attention_mask=part["attention_mask"])
-            context = answer_positions(part["token_type_ids"], part["attention_mask"])
-            spans = best_span(out.start_logits, out.end_logits, allowed=context)
-            gold = torch.stack([part["start_positions"], part["end_positions"]], dim=1)
-            correct += int((spans == gold).all(dim=1).sum())
-            total += len(gold)
-            continue
-        inputs = {k: v for k, v in part.items() if k != "labels"}
-        predictions = model(**inputs).logits.argmax(dim=-1)
-        labels = check_tensor(part["labels"], "labels", integer=True)
-        keep = labels != IGNORE_INDEX
-        correct += int((predictions == labels)[keep].sum())
-        total += int(keep.sum())
-    model.train(was_training)
+    with evaluating(model):
+        for lo in range(0, n, chunk):
+            part = {k: v[lo: lo + chunk] for k, v in batch.items()}
+            if isinstance(model, BertForSpanExtraction):
+                out = model(part["input_ids"], token_type_ids=part["token_type_ids"],
+                            attention_mask=part["attention_mask"])
+                context = answer_positions(part["token_type_ids"], part["attention_mask"])
+                spans = best_span(out.start_logits, out.end_logits, allowed=context)
+                gold = torch.stack([part["start_positions"], part["end_positions"]], dim=1)
+                correct += int((spans == gold).all(dim=1).sum())
+                total += len(gold)
+                continue
+            inputs = {k: v for k, v in part.items() if k != "labels"}
+            predictions = model(**inputs).logits.argmax(dim=-1)
+            labels = check_tensor(part["labels"], "labels", integer=True)
+            keep = labels != IGNORE_INDEX
+            correct += int((predictions == labels)[keep].sum())
+            total += int(keep.sum())
     return correct / max(1, total)
 
 

@@ -27,16 +27,14 @@ from __future__ import annotations
 import copy
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from minilm.checks import check_class_labels, check_positive_int, check_tensor, check_token_ids
+from minilm.checks import check_positive_int, check_tensor, check_token_ids
+from minilm.finetune.classifier import classification_loss, new_linear, token_classification_loss
 from minilm.masks import padding_mask
 from minilm.models.bart import Bart, BartConfig
-from minilm.models.common import ModelOutput, token_cross_entropy
+from minilm.models.common import ModelOutput
 from minilm.nn import Embeddings, KVCache, StackOutput, TransformerConfig, TransformerStack, init_weights
-
-START_ID, EOS_ID = 5, 7  # <s> and <e> in every minilm tokenizer
 
 
 def bart_from(source: Bart | BartConfig) -> Bart:
@@ -48,16 +46,10 @@ def bart_from(source: Bart | BartConfig) -> Bart:
     raise TypeError(f"source must be a Bart or a BartConfig, got {type(source).__name__}")
 
 
-def _head(d_in: int, d_out: int) -> nn.Linear:
-    layer = nn.Linear(d_in, d_out)
-    nn.init.normal_(layer.weight, std=0.02)
-    nn.init.zeros_(layer.bias)
-    return layer
-
-
-def append_eos(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *, eos_id: int = EOS_ID,
-               pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Put ``eos_id`` right after the last real token of every row: [B, T] -> [B, T + 1].
+def append_eos(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *, eos_id: int,
+               pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Put ``eos_id`` right after the last real token of every row: [B, T] -> [B, T + 1]
+    (the new column is ``pad_id`` in the rows that end earlier).
 
         input_ids [a b PAD], mask [1 1 0]  ->  [a b E PAD], mask [1 1 1 0]
     """
@@ -78,16 +70,22 @@ def append_eos(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = No
 
 
 class _SameInput(nn.Module):
-    """Run BART with the same tokens in the encoder and the decoder (plus <e>, Fig. 3a)."""
+    """Run BART with the same tokens in the encoder and the decoder (plus <e>, Fig. 3a).
 
-    def __init__(self, source: Bart | BartConfig, n_labels: int, *, start_id: int, eos_id: int):
+    ``start_id``, ``eos_id`` and ``pad_id`` are the ids of ``<s>``, ``<e>`` and ``[PAD]``
+    in the tokenizer BART was pretrained with (``tokenizer.bos_token_id``, ...).
+    """
+
+    def __init__(self, source: Bart | BartConfig, n_labels: int, *, start_id: int, eos_id: int,
+                 pad_id: int):
         super().__init__()
         self.bart = bart_from(source)
         self.config = self.bart.config
         self.n_labels = check_positive_int(n_labels, "n_labels")
         self.start_id = check_positive_int(start_id, "start_id", allow_zero=True)
         self.eos_id = check_positive_int(eos_id, "eos_id", allow_zero=True)
-        self.classifier = _head(self.config.d_model, n_labels)  # the only new weights
+        self.pad_id = check_positive_int(pad_id, "pad_id", allow_zero=True)
+        self.classifier = new_linear(self.config.d_model, n_labels)  # the only new weights
 
     def decode_same_input(self, input_ids, attention_mask=None, output_attentions=False):
         """Returns (BART's output, lengths): decoder states [B, T + 2, d] over
@@ -97,7 +95,7 @@ class _SameInput(nn.Module):
         if max_len < T + 2:
             raise ValueError(f"input_ids has length {T}; the decoder reads it with <s> and <e> "
                              f"({T + 2} tokens), more than max_len={max_len}")
-        ids, mask = append_eos(input_ids, attention_mask, eos_id=self.eos_id)
+        ids, mask = append_eos(input_ids, attention_mask, eos_id=self.eos_id, pad_id=self.pad_id)
         start = ids.new_full((ids.shape[0], 1), self.start_id)
         decoder_ids = torch.cat([start, ids], dim=1)  # [B, T + 2]
         decoder_mask = torch.cat([torch.ones_like(start), mask], dim=1)
@@ -109,9 +107,9 @@ class _SameInput(nn.Module):
 class BartForSequenceClassification(_SameInput):
     """K-way classification from the final decoder state of the appended <e>: logits [B, K]."""
 
-    def __init__(self, source: Bart | BartConfig, n_labels: int = 2, *, start_id: int = START_ID,
-                 eos_id: int = EOS_ID):
-        super().__init__(source, n_labels, start_id=start_id, eos_id=eos_id)
+    def __init__(self, source: Bart | BartConfig, n_labels: int = 2, *, start_id: int, eos_id: int,
+                 pad_id: int):
+        super().__init__(source, n_labels, start_id=start_id, eos_id=eos_id, pad_id=pad_id)
 
     def forward(self, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, output_attentions: bool = False) -> ModelOutput:
@@ -119,33 +117,27 @@ class BartForSequenceClassification(_SameInput):
         rows = torch.arange(input_ids.shape[0], device=input_ids.device)
         h_eos = out.hidden_states[rows, lengths]  # [B, d]: <e> sits at decoder position n + 1
         logits = self.classifier(h_eos)  # [B, K]
-        loss = None
-        if labels is not None:
-            check_class_labels(labels, logits.shape[0], self.n_labels, per="row")
-            loss = F.cross_entropy(logits.float(), labels)
-        return ModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                           attentions=out.attentions, cross_attentions=out.cross_attentions)
+        return ModelOutput(loss=classification_loss(logits, labels, per="row"), logits=logits,
+                           hidden_states=out.hidden_states, attentions=out.attentions,
+                           cross_attentions=out.cross_attentions)
 
 
 class BartForTokenClassification(_SameInput):
     """A label per input token from its top decoder state: logits [B, T, K], aligned with
     ``input_ids``; labels -100 are skipped (padding)."""
 
-    def __init__(self, source: Bart | BartConfig, n_labels: int, *, start_id: int = START_ID,
-                 eos_id: int = EOS_ID):
-        super().__init__(source, n_labels, start_id=start_id, eos_id=eos_id)
+    def __init__(self, source: Bart | BartConfig, n_labels: int, *, start_id: int, eos_id: int,
+                 pad_id: int):
+        super().__init__(source, n_labels, start_id=start_id, eos_id=eos_id, pad_id=pad_id)
 
     def forward(self, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, output_attentions: bool = False) -> ModelOutput:
         out, _ = self.decode_same_input(input_ids, attention_mask, output_attentions)
         T = input_ids.shape[1]
         logits = self.classifier(out.hidden_states[:, 1:T + 1])  # [B, T, K]: x_i was fed at i + 1
-        loss = None
-        if labels is not None:
-            check_tensor(labels, "labels", ndim=2, integer=True)
-            loss = token_cross_entropy(logits, labels)
-        return ModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                           attentions=out.attentions, cross_attentions=out.cross_attentions)
+        return ModelOutput(loss=token_classification_loss(logits, labels), logits=logits,
+                           hidden_states=out.hidden_states, attentions=out.attentions,
+                           cross_attentions=out.cross_attentions)
 
 
 # ---------------------------------------------------------------- machine translation

@@ -27,11 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from minilm.checks import check_class_labels, check_positive_int, check_probability, check_tensor
+from minilm.checks import check_positive_int, check_probability, check_tensor
 from minilm.finetune.batching import last_token_index
+from minilm.finetune.classifier import classification_loss, new_linear
 from minilm.models.common import ModelOutput, token_cross_entropy
 from minilm.objectives.clm import clm_labels
 
@@ -83,20 +83,10 @@ class _GPTWithHead(nn.Module):
         return h.reshape(*lead, h.shape[-1]), lm_loss
 
     def _output(self, logits, labels, lm_loss, features) -> ClassifierOutput:
-        task_loss = loss = None
-        if labels is not None:
-            check_class_labels(labels, logits.shape[0], logits.shape[-1])
-            task_loss = F.cross_entropy(logits.float(), labels)          # L_2
-            loss = auxiliary_loss(task_loss, lm_loss, self.lm_weight)    # L_3
+        task_loss = classification_loss(logits, labels)                            # L_2
+        loss = None if task_loss is None else auxiliary_loss(task_loss, lm_loss, self.lm_weight)  # L_3
         return ClassifierOutput(loss=loss, logits=logits, hidden_states=features,
                                 task_loss=task_loss, lm_loss=lm_loss)
-
-
-def _linear(d_in: int, d_out: int) -> nn.Linear:
-    layer = nn.Linear(d_in, d_out)
-    nn.init.normal_(layer.weight, std=0.02)  # the GPT's own initialisation scale
-    nn.init.zeros_(layer.bias)
-    return layer
 
 
 class GPTClassifier(_GPTWithHead):
@@ -108,7 +98,7 @@ class GPTClassifier(_GPTWithHead):
         check_positive_int(n_classes, "n_classes")
         if n_classes < 2:
             raise ValueError(f"n_classes must be >= 2, got {n_classes}")
-        self.head = _linear(gpt.config.d_model, n_classes)  # W_y (plus a bias)
+        self.head = new_linear(gpt.config.d_model, n_classes)  # W_y (plus a bias)
 
     def forward(self, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None) -> ClassifierOutput:
@@ -126,7 +116,7 @@ class GPTSimilarityClassifier(_GPTWithHead):
         check_positive_int(n_classes, "n_classes")
         if n_classes < 2:
             raise ValueError(f"n_classes must be >= 2, got {n_classes}")
-        self.head = _linear(gpt.config.d_model, n_classes)
+        self.head = new_linear(gpt.config.d_model, n_classes)
 
     def forward(self, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None) -> ClassifierOutput:
@@ -146,7 +136,7 @@ class GPTMultipleChoice(_GPTWithHead):
 
     def __init__(self, gpt: nn.Module, *, lm_weight: float = 0.0):
         super().__init__(gpt, lm_weight)
-        self.head = _linear(gpt.config.d_model, 1)  # one scalar score per option
+        self.head = new_linear(gpt.config.d_model, 1)  # one scalar score per option
 
     def forward(self, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None) -> ClassifierOutput:

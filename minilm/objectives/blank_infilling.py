@@ -38,7 +38,7 @@ from minilm.checks import (
     check_probability,
     check_tensor,
 )
-from minilm.models.common import IGNORE_INDEX
+from minilm.constants import IGNORE_INDEX
 from minilm.objectives._util import generator_device, long_tensor, special_edges
 
 __all__ = ["sample_spans", "glm_sample", "blank_infilling", "glm_collate", "glm_generation_context"]

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 import torch
 
 from minilm.checks import check_generator, check_probability, check_tensor, check_token_ids
-from minilm.models.common import IGNORE_INDEX
+from minilm.constants import IGNORE_INDEX
 
 
 def special_tokens_mask(input_ids: torch.Tensor, special_ids: Iterable[int]) -> torch.Tensor:

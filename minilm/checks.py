@@ -49,7 +49,7 @@ def check_size(count: int, limit: int, name: str, what: str) -> int:
     matrix) fails at once with a message instead of exhausting memory or hanging."""
     if count > limit:
         raise ValueError(f"{name} asks for {what} of {count:,} elements, more than the limit of "
-                         f"{limit:,} (minilm.constants); pass a smaller {name}")
+                         f"{limit:,} set in minilm.constants")
     return count
 
 

@@ -70,7 +70,7 @@ def _random_segmentation(num_items: int, num_segments: int, generator) -> torch.
 
 def _span_counts(length: int, noise_density: float, mean_span_length: float) -> tuple[int, int, int]:
     """T5's numbers of noise tokens, noise spans and kept tokens (see module doc). Every
-    noise span needs a kept segment before it, so there must be at least as many kept
+    noise span follows a kept segment of its own, so there must be at least as many kept
     tokens as spans; T5's own code fails otherwise (its segment lengths no longer pair up),
     and so does Hugging Face's copy before it changed the formula."""
     num_noise = min(max(round(length * noise_density), 1), length - 1)
@@ -79,8 +79,9 @@ def _span_counts(length: int, noise_density: float, mean_span_length: float) -> 
     if num_spans > num_kept:
         raise ValueError(
             f"noise_density={noise_density} is too high for length {length} and mean_span_length="
-            f"{mean_span_length}: {num_noise} noise tokens make {num_spans} spans, which need a kept "
-            f"token between each two, but only {num_kept} tokens are kept. Lower noise_density (roughly "
+            f"{mean_span_length}: {num_noise} noise tokens make {num_spans} spans, and each needs at least "
+            f"one kept token before it (kept and noise segments alternate), but only {num_kept} are kept. "
+            f"Lower noise_density (roughly "
             f"<= mean_span_length / (mean_span_length + 1)) or raise mean_span_length")
     return num_noise, num_spans, num_kept
 
@@ -100,7 +101,10 @@ def random_spans_noise_mask(length: int, *, noise_density: float = 0.15, mean_sp
     Kept and noise segments alternate, so there must be at least ``num_spans`` kept tokens:
     with ``mean_span_length = 3`` that holds up to about ``noise_density = 0.75`` (and at
     1.0 only for a handful of tokens). Beyond it T5's code fails; here a ``ValueError``
-    naming ``noise_density`` says so before anything is drawn. ``length`` is at most
+    naming ``noise_density`` says so before anything is drawn. (Hugging Face's
+    ``run_t5_mlm_flax.py`` now avoids the failure by counting spans from
+    ``min(num_noise, num_kept)``, which also changes T5's counts for every density above
+    1/2; the counts here stay T5's.) ``length`` is at most
     ``minilm.constants.MAX_SEQUENCE_LENGTH``.
     """
     check_positive_int(length, "length")

@@ -42,6 +42,17 @@ def check_positive_number(value, name: str, *, meaning: str = "") -> float:
     return float(value)
 
 
+def check_size(count: int, limit: int, name: str, what: str) -> int:
+    """``count`` elements (of a mask, a sequence, a weight table) that ``name`` asks for must
+    not exceed ``limit`` (one of the ``MAX_*`` numbers in ``minilm.constants``). Checked
+    before anything is allocated, so a typo such as ``causal_mask(10**5)`` (a 10 GB
+    matrix) fails at once with a message instead of exhausting memory or hanging."""
+    if count > limit:
+        raise ValueError(f"{name} asks for {what} of {count:,} elements, more than the limit of "
+                         f"{limit:,} set in minilm.constants")
+    return count
+
+
 def check_tensor(x, name: str, *, ndim: int | tuple[int, ...] | None = None,
                  dtype: torch.dtype | None = None, integer: bool = False,
                  non_empty: bool = True) -> torch.Tensor:

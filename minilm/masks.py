@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import torch
 
-from minilm.checks import check_positive_int, check_tensor
+from minilm.checks import check_positive_int, check_size, check_tensor
+from minilm.constants import MAX_MASK_ELEMENTS
 
 __all__ = [
     "causal_mask",
@@ -46,12 +47,17 @@ def causal_mask(T: int, S: int | None = None, *, device=None) -> torch.Tensor:
 
     With ``S > T`` (a cache of ``S - T`` earlier keys during generation) the triangle is
     aligned bottom-right, so the last query still sees every key.
+
+    Every mask built here is a dense bool tensor of at most
+    ``minilm.constants.MAX_MASK_ELEMENTS`` entries (64 MiB, e.g. 8192 x 8192): a larger
+    request is refused with a ``ValueError`` naming the argument before anything is allocated.
     """
     check_positive_int(T, "T")
     S = T if S is None else S
     check_positive_int(S, "S")
     if S < T:
         raise ValueError(f"S (number of keys) must be >= T (number of queries), got S={S}, T={T}")
+    check_size(T * S, MAX_MASK_ELEMENTS, "S" if S > T else "T", f"a [{T}, {S}] mask")
     query = torch.arange(T, device=device).unsqueeze(1) + (S - T)
     key = torch.arange(S, device=device).unsqueeze(0)
     return key <= query
@@ -112,6 +118,8 @@ def prefix_lm_mask(T: int, prefix_len: int | torch.Tensor, *, device=None) -> to
     key = torch.arange(T, device=device)
     if isinstance(prefix_len, torch.Tensor):
         check_tensor(prefix_len, "prefix_len", ndim=1)
+        B = len(prefix_len)
+        check_size(B * T * T, MAX_MASK_ELEMENTS, "prefix_len", f"a batch of {B} [{T}, {T}] masks")
         if (prefix_len < 0).any() or (prefix_len > T).any():
             raise ValueError(f"prefix_len must lie in [0, T={T}], got {prefix_len.tolist()}")
         in_prefix = key.view(1, 1, T) < prefix_len.to(device).view(-1, 1, 1)  # [B, 1, T]

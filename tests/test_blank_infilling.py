@@ -261,3 +261,27 @@ X = torch.tensor([X1, X2, X3, X4, X5, X6])
 def test_bad_input_names_the_argument(call, error, name):
     with pytest.raises(error, match=name):
         call()
+
+
+@pytest.mark.parametrize("lam", [1e-12, 1e-6, 0.3])
+def test_sample_spans_refuses_a_lambda_where_most_draws_are_thrown_away(lam):
+    # Before: 1e-12 asked torch for ~3e13 Poisson draws per round (memory error or no end).
+    with pytest.raises(ValueError, match="poisson_lambda"):
+        b.sample_spans(100, poisson_lambda=lam)
+    with pytest.raises(ValueError, match="poisson_lambda"):
+        b.blank_infilling(torch.arange(10, 110), poisson_lambda=lam, **IDS)
+
+
+def test_sample_spans_at_the_smallest_lambda_still_covers_the_ratio():
+    g = gen(3)
+    for _ in range(50):
+        spans = b.sample_spans(200, mask_ratio=0.15, poisson_lambda=0.5, generator=g)
+        assert sum(e - s for s, e in spans) >= 30
+        assert all(e - s >= 1 for s, e in spans)
+
+
+def test_sample_spans_refuses_huge_values_by_name():
+    with pytest.raises(ValueError, match="poisson_lambda"):
+        b.sample_spans(100, poisson_lambda=1e30)
+    with pytest.raises(ValueError, match="length"):
+        b.sample_spans(10**12)

@@ -109,3 +109,24 @@ def test_bad_mask_arguments_raise_value_error_naming_the_argument(call, match):
 def test_wrong_types_raise_type_error_naming_the_argument(call, match):
     with pytest.raises(TypeError, match=match):
         call()
+
+
+# ------------------------------------------------------ size limits, before allocating
+@pytest.mark.parametrize("call, name", [
+    (lambda: masks.causal_mask(10**5), "T"),                     # 10**10 entries: 10 GB
+    (lambda: masks.causal_mask(8, 10**10), "S"),
+    (lambda: masks.prefix_lm_mask(10**5, 3), "T"),
+    (lambda: masks.glm_mask(10**5, 3), "T"),
+    (lambda: masks.prefix_lm_mask(4096, torch.full((8,), 3)), "prefix_len"),  # 8 x 4096 x 4096
+])
+def test_huge_masks_are_refused_by_name(call, name):
+    with pytest.raises(ValueError, match=rf"^{name} asks for .* more than the limit"):
+        call()
+
+
+def test_the_largest_allowed_mask_is_still_built():
+    from minilm.constants import MAX_MASK_ELEMENTS
+
+    side = int(MAX_MASK_ELEMENTS ** 0.5)
+    assert masks.causal_mask(side).shape == (side, side)
+    assert masks.prefix_lm_mask(side // 4, torch.tensor([1] * 16)).shape == (16, side // 4, side // 4)

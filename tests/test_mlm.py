@@ -202,3 +202,52 @@ def test_masked_lm_loss_goes_down():
     history = train(model, batch, steps=120, lr=1e-2, progress=False)
     first = sum(history.train_loss[:10]) / 10
     assert history.final_train_loss < 0.5 * first, (first, history.final_train_loss)
+
+
+# -------------------------------------------------- huge vocabularies: no loop over ids
+def reference_mask_tokens(ids, vocab_size, special_ids, generator):
+    """The three draws of mask_tokens written out with an explicit list of allowed ids."""
+    chosen = torch.rand(ids.shape, generator=generator) < 0.15
+    u = torch.rand(ids.shape, generator=generator)
+    allowed = torch.tensor([i for i in range(vocab_size) if i not in set(special_ids)])
+    picks = allowed[torch.randint(len(allowed), ids.shape, generator=generator)]
+    can = ~torch.isin(ids, torch.tensor(sorted(set(special_ids))))
+    chosen &= can
+    to_mask, to_random = chosen & (u < 0.8), chosen & (u >= 0.8) & (u < 0.9)
+    inputs = torch.where(to_random, picks, ids.masked_fill(to_mask, MASK))
+    return inputs, ids.masked_fill(~chosen, IGNORE_INDEX)
+
+
+@pytest.mark.parametrize("vocab_size, special_ids", [(20, SPECIALS), (30, (3, 3, 29, 11, 50)), (12, ())])
+def test_random_ids_equal_drawing_from_the_list_of_allowed_ids(vocab_size, special_ids):
+    for seed in range(20):
+        ids = torch.randint(0, vocab_size, (6, 40), generator=torch.Generator().manual_seed(seed))
+        got = mask_tokens(ids, mask_id=MASK, vocab_size=vocab_size, special_ids=special_ids,
+                          generator=torch.Generator().manual_seed(seed))
+        want = reference_mask_tokens(ids, vocab_size, special_ids, torch.Generator().manual_seed(seed))
+        assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+
+
+def test_a_billion_token_vocabulary_needs_no_list_of_ids(gen):
+    # Before: a Python loop over 10**9 ids, rebuilding set(special_ids) for each one.
+    ids = torch.randint(5, 10**9, (4, 300), generator=gen)
+    specials = (0, 1, 2, 3, 4, 10**9 - 1)
+    inputs, labels = mask_tokens(ids, mask_id=MASK, vocab_size=10**9, special_ids=specials,
+                                 mlm_probability=1.0, mask_replace_prob=0.0, random_replace_prob=1.0,
+                                 generator=gen)
+    assert not torch.isin(inputs, torch.tensor(specials)).any()
+    assert int(inputs.min()) >= 5 and int(inputs.max()) < 10**9 - 1
+    assert torch.equal(labels, ids)
+    assert (inputs != ids).float().mean() > 0.99  # fresh random ids from a billion
+
+
+def test_objectives_import_nothing_from_models():
+    import subprocess
+    import sys
+
+    code = ("import sys, minilm.objectives.mlm, minilm.objectives.clm, minilm.objectives.blank_infilling, "
+            "minilm.objectives.denoising, minilm.objectives.span_corruption, minilm.objectives.directions, "
+            "minilm.objectives.nsp, minilm.objectives.autoencoding; "
+            "print(sorted(m for m in sys.modules if m.startswith('minilm.models')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

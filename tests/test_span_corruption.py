@@ -125,9 +125,10 @@ def test_inputs_and_targets_rebuild_the_original(seed):
     sentinels = SENTINELS[:6] + list(range(910, 960))
     assert rebuild(inputs.tolist(), targets.tolist(), sentinels) == ids.tolist()
     num_spans = sum(t in sentinels for t in inputs.tolist())
-    assert targets.tolist()[-1] == sentinels[num_spans]  # the closing sentinel
-    assert [t for t in targets.tolist() if t in sentinels] == sentinels[:num_spans + 1]  # in order
-    assert len(inputs) + len(targets) == n + 2 * num_spans + 1
+    # T5's masks end with noise, so the targets end with the last span: no closing sentinel
+    assert targets.tolist()[-1] == ids.tolist()[-1]
+    assert [t for t in targets.tolist() if t in sentinels] == sentinels[:num_spans]  # in order
+    assert len(inputs) + len(targets) == n + 2 * num_spans
 
 
 def test_span_corruption_is_seeded():
@@ -158,7 +159,7 @@ def test_noise_rate_over_many_samples():
     (lambda: t5.random_spans_noise_mask(0), ValueError, "length"),
     (lambda: t5.random_spans_noise_mask(10.0), TypeError, "length"),
     (lambda: t5.random_spans_noise_mask(10, generator="seed"), TypeError, "generator"),
-    (lambda: t5.span_corruption(torch.arange(30), sentinel_ids=[900]), ValueError, "sentinel_ids"),
+    (lambda: t5.span_corruption(torch.arange(100), sentinel_ids=[900]), ValueError, "sentinel_ids"),
     (lambda: t5.span_corruption(torch.arange(30), sentinel_ids="<X>"), TypeError, "sentinel_ids"),
     (lambda: t5.span_corruption(torch.arange(6).view(2, 3), sentinel_ids=SENTINELS), ValueError, "ids"),
     (lambda: t5.span_corruption(torch.tensor([], dtype=torch.long), sentinel_ids=SENTINELS),
@@ -171,3 +172,116 @@ def test_noise_rate_over_many_samples():
 def test_bad_input_names_the_argument(call, error, name):
     with pytest.raises(error, match=name):
         call()
+
+
+# ------------------------------------------------------------------ T5's reference
+def t5_unique_sentinels(tokens, mask, sentinels):
+    """T5's noise_span_to_unique_sentinel, token by token: the first token of every run of
+    True becomes the next sentinel, the rest of the run is dropped, the others are kept."""
+    out, used = [], 0
+    for i, (token, dropped) in enumerate(zip(tokens, mask, strict=True)):
+        if dropped and (i == 0 or not mask[i - 1]):
+            out.append(sentinels[used])
+            used += 1
+        elif not dropped:
+            out.append(token)
+    return out
+
+
+def t5_reference(tokens, noise, sentinels):
+    """T5's span_corruption for a given noise mask: inputs replace the noise runs,
+    targets (nonnoise_span_to_unique_sentinel) replace the kept runs."""
+    kept = [not m for m in noise]
+    return t5_unique_sentinels(tokens, noise, sentinels), t5_unique_sentinels(tokens, kept, sentinels)
+
+
+def test_t5_own_unit_example():
+    # T5's test_noise_span_to_unique_sentinel: vocabulary of 1000, sentinels count down from 999.
+    sentinels = list(range(999, 900, -1))
+    ids = torch.tensor([10, 11, 12, 13, 14, 15])
+    noise = torch.tensor([True, True, False, False, True, False])
+    inputs, targets = t5.span_corruption(ids, sentinel_ids=sentinels, noise_mask=noise)
+    assert inputs.tolist() == [999, 12, 13, 998, 15]
+    assert targets.tolist() == [10, 11, 999, 14, 998]  # the kept runs become the sentinels
+
+
+def test_targets_end_with_the_last_span_when_the_text_ends_with_noise():
+    ids = torch.tensor([10, 11, 12, 13])
+    noise = torch.tensor([False, True, False, True])
+    inputs, targets = t5.span_corruption(ids, sentinel_ids=SENTINELS, noise_mask=noise, eos_id=EOS)
+    assert inputs.tolist() == [10, 900, 12, 901, EOS]
+    assert targets.tolist() == [900, 11, 901, 13, EOS]  # no extra sentinel before EOS
+
+
+def test_equals_t5_on_2000_random_masks():
+    g = gen(11)
+    sentinels = list(range(1000, 1100))
+    for trial in range(2000):
+        n = int(torch.randint(1, 60, (), generator=g))
+        ids = torch.randint(10, 900, (n,), generator=g)
+        if trial % 2:  # any mask at all: may start and end with noise
+            noise = torch.rand(n, generator=g) < float(torch.rand((), generator=g))
+        else:  # T5's own masks, rolled half of the time
+            noise = t5.random_spans_noise_mask(n, noise_density=0.3, mean_span_length=2.0,
+                                               random_roll=trial % 4 == 0, generator=g)
+        eos = EOS if trial % 3 else None
+        inputs, targets = t5.span_corruption(ids, sentinel_ids=sentinels, noise_mask=noise, eos_id=eos)
+        want_inputs, want_targets = t5_reference(ids.tolist(), noise.tolist(), sentinels)
+        tail = [] if eos is None else [EOS]
+        assert inputs.tolist() == want_inputs + tail, (ids.tolist(), noise.tolist())
+        assert targets.tolist() == want_targets + tail, (ids.tolist(), noise.tolist())
+
+
+def test_random_roll_numbers_sentinels_as_t5():
+    sentinels = list(range(1000, 1100))
+    starts_with_noise = 0
+    for seed in range(300):
+        ids = torch.randint(10, 900, (30,), generator=gen(seed))
+        inputs, targets = t5.span_corruption(ids, sentinel_ids=sentinels, noise_density=0.3,
+                                             random_roll=True, generator=gen(seed + 1000))
+        noise = t5.random_spans_noise_mask(30, noise_density=0.3, random_roll=True,
+                                           generator=gen(seed + 1000))
+        starts_with_noise += bool(noise[0])
+        assert (inputs.tolist(), targets.tolist()) == t5_reference(ids.tolist(), noise.tolist(), sentinels)
+    assert starts_with_noise > 20  # the case that differed is exercised (~9 / 30 of the rolls)
+
+
+def t5_counts(length, density, mean):
+    padded = max(length, 2)
+    num_noise = min(max(round(padded * density), 1), padded - 1)
+    return num_noise, max(round(num_noise / mean), 1), padded - num_noise
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 5, 10, 37, 128, 512])
+def test_every_density_works_or_is_refused_by_name(length):
+    for density in (0.0, 0.05, 0.15, 0.3, 0.5, 0.7, 0.75, 0.8, 0.9, 0.99, 1.0):
+        for mean in (1.0, 1.5, 3.0, 10.0):
+            num_noise, num_spans, num_kept = t5_counts(length, density, mean)
+            feasible = density == 0 or num_spans <= num_kept  # T5's own code fails otherwise
+            if not feasible:
+                with pytest.raises(ValueError, match="noise_density"):
+                    t5.random_spans_noise_mask(length, noise_density=density, mean_span_length=mean)
+                with pytest.raises(ValueError, match="noise_density"):
+                    t5.span_corruption(torch.arange(length), sentinel_ids=list(range(1000, 1600)),
+                                       noise_density=density, mean_span_length=mean)
+                continue
+            mask = t5.random_spans_noise_mask(length, noise_density=density, mean_span_length=mean,
+                                              random_roll=True, generator=gen(length))
+            assert mask.shape == (length,)
+            if density > 0 and length > 1:
+                assert int(mask.sum()) == num_noise and len(runs(mask)) in (num_spans, num_spans + 1)
+            t5.span_corruption(torch.arange(length), sentinel_ids=list(range(1000, 1600)),
+                               noise_density=density, mean_span_length=mean, generator=gen(length))
+
+
+def test_refusal_happens_exactly_where_t5_cannot_alternate():
+    # length 512, density 0.8: 410 noise tokens in round(410 / 3) = 137 spans, but only 102
+    # kept tokens to put between them.
+    with pytest.raises(ValueError, match=r"noise_density=0\.8.*137.*102"):
+        t5.random_spans_noise_mask(512, noise_density=0.8)
+    assert int(t5.random_spans_noise_mask(512, noise_density=0.75, generator=gen()).sum()) == 384
+
+
+def test_huge_length_is_refused_before_any_work():
+    with pytest.raises(ValueError, match="length"):
+        t5.random_spans_noise_mask(10**8)

@@ -223,3 +223,15 @@ def test_explorer_displays_as_a_widget_with_an_html_fallback_and_a_static_figure
     assert labels(fig.axes[0].get_xticklabels()) == ["a", "b", "c"]
     with pytest.raises(ValueError, match="kind must be one of"):
         MaskExplorer(kind="sideways")
+
+
+def test_mask_to_svg_refuses_a_picture_too_large_to_draw():
+    # Before: a 2048-token mask became ~660 MB of SVG text.
+    from minilm.constants import MAX_SVG_TOKENS
+
+    with pytest.raises(ValueError, match=r"^mask .*2048.*at most 256"):
+        mask_to_svg(masks.causal_mask(2048))
+    with pytest.raises(ValueError, match="mask"):
+        mask_to_svg(torch.ones(3, MAX_SVG_TOKENS + 1, dtype=torch.bool))
+    svg = mask_to_svg(torch.ones(1, MAX_SVG_TOKENS, dtype=torch.bool))
+    assert svg.count('class="cell"') == MAX_SVG_TOKENS

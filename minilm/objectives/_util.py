@@ -7,6 +7,9 @@ from collections.abc import Iterable
 
 import torch
 
+from minilm.checks import check_positive_number
+from minilm.constants import MAX_SEQUENCE_LENGTH, MIN_POISSON_LAMBDA
+
 
 def generator_device(generator: torch.Generator | None) -> torch.device:
     """Random numbers are drawn where the generator lives (CPU unless it is a CUDA one)."""
@@ -52,3 +55,21 @@ def special_edges(ids: torch.Tensor, special_ids) -> tuple[int, int]:
     while tail < len(tokens) - head and tokens[-1 - tail] in special:
         tail += 1
     return head, tail
+
+
+def check_poisson_lambda(value) -> float:
+    """The mean of a Poisson span-length distribution (BART's text infilling, GLM's spans).
+
+    At least ``MIN_POISSON_LAMBDA`` = 1/2: below it most draws are 0 (P(0) = exp(-lambda)
+    > 0.6), so BART inserts far more [MASK]s than it hides tokens (lambda = 0.01 turned 100
+    tokens into about 2,400) and GLM throws most draws away; the work grows as 1/lambda
+    (1e-12 never finishes). At most ``MAX_SEQUENCE_LENGTH``: a mean span longer than any
+    document is meaningless, and torch's Poisson sampler overflows for huge rates.
+    """
+    value = check_positive_number(value, "poisson_lambda", meaning="the mean span length")
+    if not MIN_POISSON_LAMBDA <= value <= MAX_SEQUENCE_LENGTH:
+        raise ValueError(
+            f"poisson_lambda must lie in [{MIN_POISSON_LAMBDA}, {MAX_SEQUENCE_LENGTH}], got {value}: below "
+            f"{MIN_POISSON_LAMBDA} most spans would be empty (probability exp(-lambda) of length 0) and the "
+            "work grows as 1 / lambda; BART and GLM use 3")
+    return value

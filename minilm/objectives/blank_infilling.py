@@ -34,12 +34,12 @@ from torch.nn.utils.rnn import pad_sequence
 from minilm.checks import (
     check_generator,
     check_positive_int,
-    check_positive_number,
     check_probability,
+    check_size,
     check_tensor,
 )
-from minilm.models.common import IGNORE_INDEX
-from minilm.objectives._util import generator_device, long_tensor, special_edges
+from minilm.constants import IGNORE_INDEX, MAX_SEQUENCE_LENGTH
+from minilm.objectives._util import check_poisson_lambda, generator_device, long_tensor, special_edges
 
 __all__ = ["sample_spans", "glm_sample", "blank_infilling", "glm_collate", "glm_generation_context",
            "part_b_inputs"]
@@ -64,12 +64,17 @@ def sample_spans(length: int, *, mask_ratio: float = 0.15, poisson_lambda: float
     (as in THUDM's code), so each becomes a separate [MASK]. When the spans and their gaps
     cannot all fit (``mask_ratio`` above ~0.6), the last span is shortened or dropped.
 
+    ``poisson_lambda`` must be at least 1/2 (``minilm.constants.MIN_POISSON_LAMBDA``):
+    lengths of 0 are drawn and thrown away, with probability exp(-lambda), so the work
+    per span grows as 1 / lambda (1e-12 asked for ~10^13 draws).
+
     Returns sorted, non-overlapping, half-open ``(start, end)`` pairs; ``[]`` when
     ``mask_ratio == 0``.
     """
     check_positive_int(length, "length")
+    check_size(length, MAX_SEQUENCE_LENGTH, "length", "a text")
     mask_ratio = check_probability(mask_ratio, "mask_ratio")
-    check_positive_number(poisson_lambda, "poisson_lambda", meaning="the mean span length")
+    poisson_lambda = check_poisson_lambda(poisson_lambda)
     check_generator(generator)
     budget = mask_ratio * length
     if budget == 0:
@@ -77,7 +82,7 @@ def sample_spans(length: int, *, mask_ratio: float = 0.15, poisson_lambda: float
     lengths, covered = [], 0
     while covered < budget:
         # twice the expected number of spans: one round of draws almost always suffices
-        draws = _positive_poisson(2 * round(budget / poisson_lambda) + 4, float(poisson_lambda), generator)
+        draws = _positive_poisson(2 * round(budget / poisson_lambda) + 4, poisson_lambda, generator)
         for ell in draws:
             lengths.append(ell)
             covered += ell

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 
 from minilm.checks import check_tensor
-from minilm.models.common import IGNORE_INDEX
+from minilm.constants import IGNORE_INDEX
 
 
 def clm_labels(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:

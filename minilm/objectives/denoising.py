@@ -17,6 +17,15 @@ a Poisson distribution with lambda = 3 and replaces every span by a *single* [MA
 (fairseq's ``replace_length=1``), so the model must also work out how many tokens are
 missing; a span of length 0 inserts a [MASK] where nothing is missing.
 
+Span lengths are drawn until they cover the budget, so the number of spans grows as
+1 / lambda: fairseq (``add_whole_word_mask``, which draws from a Poisson table cut where
+p_k < 1e-7 and keeps drawing until the budget is covered) puts no bound on it. Here
+``poisson_lambda`` must be at least 1/2 (``minilm.constants.MIN_POISSON_LAMBDA``): then
+there are on average at most about 2 spans per masked token, so the corrupted text has
+at most about ``n + ceil(mask_ratio * n)`` tokens. Below it most spans are empty and the
+text fills with inserted [MASK]s (lambda = 0.01: 100 tokens became ~2,400; 1e-12 never
+finished).
+
 Special tokens. ``special_ids`` (e.g. ``<s>``, ``<e>``, ``[CLS]``, ``[SEP]``) are
 treated like fairseq treats BOS/EOS:
 
@@ -39,11 +48,16 @@ import torch
 from minilm.checks import (
     check_generator,
     check_positive_int,
-    check_positive_number,
     check_probability,
     check_tensor,
 )
-from minilm.objectives._util import generator_device, long_tensor, special_edges, special_set
+from minilm.objectives._util import (
+    check_poisson_lambda,
+    generator_device,
+    long_tensor,
+    special_edges,
+    special_set,
+)
 
 __all__ = [
     "select_tokens",
@@ -143,7 +157,7 @@ def _text_infilling(ids, mask_id, mask_ratio, poisson_lambda, special_ids, gener
     _check_ids(ids)
     _check_id(mask_id, "mask_id")
     mask_ratio = check_probability(mask_ratio, "mask_ratio")
-    check_positive_number(poisson_lambda, "poisson_lambda", meaning="the mean span length")
+    poisson_lambda = check_poisson_lambda(poisson_lambda)
     check_generator(generator)
     head, tail = special_edges(ids, special_ids)
     body = ids[head:len(ids) - tail]
@@ -151,7 +165,7 @@ def _text_infilling(ids, mask_id, mask_ratio, poisson_lambda, special_ids, gener
     budget = _count(n, mask_ratio)
     if budget == 0:
         return ids.clone(), []
-    lengths = _poisson_lengths(budget, float(poisson_lambda), generator)
+    lengths = _poisson_lengths(budget, poisson_lambda, generator)
     k = len(lengths)
     # Lay the corrupted body out as a row of m "items": the n - budget kept tokens and the k
     # spans (a span of any length, 0 included, is one [MASK] item). Picking which k of the m

@@ -28,8 +28,15 @@ from collections.abc import Iterable
 
 import torch
 
-from minilm.checks import check_generator, check_probability, check_tensor, check_token_ids
-from minilm.models.common import IGNORE_INDEX
+from minilm.checks import (
+    check_generator,
+    check_positive_int,
+    check_probability,
+    check_tensor,
+    check_token_ids,
+)
+from minilm.constants import IGNORE_INDEX
+from minilm.objectives._util import special_set
 
 
 def special_tokens_mask(input_ids: torch.Tensor, special_ids: Iterable[int]) -> torch.Tensor:
@@ -55,6 +62,7 @@ def mask_tokens(input_ids: torch.Tensor, *, mask_id: int, vocab_size: int,
     shown a stray [PAD] or [CLS] in the middle of a sentence; it may coincide with the
     original token (BERT does not prevent that either).
     """
+    check_positive_int(vocab_size, "vocab_size")
     check_token_ids(input_ids, "input_ids", vocab_size, ndim=(1, 2))
     if isinstance(mask_id, bool) or not isinstance(mask_id, int) or not 0 <= mask_id < vocab_size:
         raise ValueError(f"mask_id must be an int in [0, vocab_size={vocab_size}), got {mask_id!r}")
@@ -64,15 +72,12 @@ def mask_tokens(input_ids: torch.Tensor, *, mask_id: int, vocab_size: int,
     if mask_replace_prob + random_replace_prob > 1.0 + 1e-9:
         raise ValueError("mask_replace_prob + random_replace_prob must be <= 1, got "
                          f"{mask_replace_prob} + {random_replace_prob}")
-    special_ids = tuple(special_ids)
-    for s in special_ids:
-        if isinstance(s, bool) or not isinstance(s, int):
-            raise TypeError(f"special_ids must hold ints, got {s!r}")
+    special = special_set(special_ids)
     check_generator(generator)
 
     can_choose = torch.ones_like(input_ids, dtype=torch.bool)
-    if special_ids:
-        can_choose &= ~special_tokens_mask(input_ids, special_ids)
+    if special:
+        can_choose &= ~special_tokens_mask(input_ids, special)
     if attention_mask is not None:
         check_tensor(attention_mask, "attention_mask")
         if attention_mask.shape != input_ids.shape:
@@ -91,14 +96,19 @@ def mask_tokens(input_ids: torch.Tensor, *, mask_id: int, vocab_size: int,
     to_random = chosen & (u >= mask_replace_prob) & (u < mask_replace_prob + random_replace_prob)
 
     inputs = input_ids.masked_fill(to_mask, mask_id)
-    allowed = torch.tensor([i for i in range(vocab_size) if i not in set(special_ids)],
-                           dtype=input_ids.dtype)
-    if allowed.numel() == 0:
+    # The random token is uniform over the ids in [0, vocab_size) that are not special,
+    # found without listing them (vocab_size may be huge): draw its rank r among the
+    # allowed ids, then step over the special ids at or below it.
+    skipped = torch.tensor(sorted(i for i in special if 0 <= i < vocab_size), dtype=torch.long)
+    n_allowed = vocab_size - len(skipped)
+    if n_allowed == 0:
         if to_random.any():
             raise ValueError("every id is in special_ids: there is no token to draw at random")
         return inputs, labels
     # Drawn for every position (used only where to_random), so the generator advances the
     # same way whatever was chosen.
-    picks = allowed[torch.randint(len(allowed), shape, generator=generator)]
-    inputs = torch.where(to_random, picks.to(input_ids.device), inputs)
+    rank = torch.randint(n_allowed, shape, generator=generator)
+    # the k-th special id (sorted) has s_k - k allowed ids below it: skip it when that is <= rank
+    picks = rank + torch.searchsorted(skipped - torch.arange(len(skipped)), rank, right=True)
+    inputs = torch.where(to_random, picks.to(input_ids.device, input_ids.dtype), inputs)
     return inputs, labels

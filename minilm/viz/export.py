@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from minilm.constants import MAX_SVG_TOKENS
 from minilm.viz.plots import (
     ACCENT,
     BLOCKED,
@@ -56,9 +57,15 @@ def mask_to_svg(mask: torch.Tensor, tokens: Sequence[str] | None = None, *,
 
     Rows are queries, columns keys; a cell is blue when the query may attend to the key,
     grey when it is blocked, orange for the keys ``highlight_query`` may attend to.
+    At most ``minilm.constants.MAX_SVG_TOKENS`` (256) queries and keys: the string grows
+    by about 170 bytes per cell.
     """
     mask, keys, queries, q, lines = check_mask_view(mask, tokens, query_tokens, highlight_query, boundaries)
     T, S = mask.shape
+    if max(T, S) > MAX_SVG_TOKENS:  # one <rect> of ~170 bytes per cell: 2048 tokens would be ~700 MB
+        raise ValueError(f"mask has shape [{T}, {S}]; an SVG picture shows at most {MAX_SVG_TOKENS} "
+                         f"queries and keys (minilm.constants.MAX_SVG_TOKENS): draw a slice such as "
+                         f"mask[:64, :64], or use plot_mask")
     fs = 13  # font size of the token labels
     left = 30 + max(_text_width(t, fs) for t in queries)
     title_h = 30 if title else 8

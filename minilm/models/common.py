@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-IGNORE_INDEX = -100  # label value meaning "no prediction here" (padding, unmasked tokens)
+from minilm.constants import IGNORE_INDEX  # -100: "no prediction here" (padding, unmasked tokens)
 
 
 @dataclass

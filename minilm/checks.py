@@ -42,6 +42,16 @@ def check_positive_number(value, name: str, *, meaning: str = "") -> float:
     return float(value)
 
 
+def check_non_negative_number(value, name: str, *, meaning: str = "") -> float:
+    """``value`` must be a finite real number >= 0 (a penalty weight, where 0 means off)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number >= 0, got {type(value).__name__}")
+    if not 0 <= value < math.inf:
+        detail = f" ({meaning})" if meaning else ""
+        raise ValueError(f"{name} must be a finite number >= 0{detail}, got {value}")
+    return float(value)
+
+
 def check_tensor(x, name: str, *, ndim: int | tuple[int, ...] | None = None,
                  dtype: torch.dtype | None = None, integer: bool = False,
                  non_empty: bool = True) -> torch.Tensor:

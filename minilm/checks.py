@@ -52,6 +52,27 @@ def check_non_negative_number(value, name: str, *, meaning: str = "") -> float:
     return float(value)
 
 
+def check_utf8_text(data, name: str) -> None:
+    """Every str inside JSON-like ``data`` (dicts, lists) must be writable as UTF-8.
+
+    A Python str may hold a lone surrogate (say "\\ud800", from a badly decoded file), which no
+    UTF-8 file can store; the error names where it sits, e.g. ``extra['note']``.
+    """
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ValueError(f"{name} holds a lone surrogate {data[err.start]!r} at index {err.start}, "
+                             "which cannot be saved as UTF-8 text; remove or replace it") from None
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            check_utf8_text(key, f"{name} key {key!r}")
+            check_utf8_text(value, f"{name}[{key!r}]")
+    elif isinstance(data, (list, tuple)):
+        for i, value in enumerate(data):
+            check_utf8_text(value, f"{name}[{i}]")
+
+
 def check_tensor(x, name: str, *, ndim: int | tuple[int, ...] | None = None,
                  dtype: torch.dtype | None = None, integer: bool = False,
                  non_empty: bool = True) -> torch.Tensor:

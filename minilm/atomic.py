@@ -4,8 +4,9 @@ The new content goes to a temporary file in the same folder (so the final rename
 crosses file systems), is flushed to disk with ``os.fsync``, and ``os.replace`` swaps it in
 (atomic on POSIX and Windows). The folder is synced too, so the rename itself survives a
 power cut. Whatever goes wrong on the way - an exception, Ctrl-C in a notebook - the
-temporary file is removed. (Only a hard kill of the process, which runs no Python at all,
-can still leave one behind: it starts with a dot and ends in ``.tmp``.)
+temporary file is removed. A hard kill of the process (which runs no Python at all) can
+still leave one behind; the next save to the same path removes such leftovers once they are
+older than ``STALE_SECONDS`` (younger ones may belong to a save still running elsewhere).
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from collections.abc import Callable
+from glob import escape as glob_escape
 from pathlib import Path
+
+STALE_SECONDS = 600
 
 
 def write_atomically(path: Path, write: Callable[[str], None]) -> Path:
     """Call ``write(temporary_path)`` to fill a file next to ``path``, then move it into place."""
+    _remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -32,6 +38,14 @@ def write_atomically(path: Path, write: Callable[[str], None]) -> Path:
         raise
     _sync_folder(path.parent)
     return path
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete temporary files of ``path`` that a killed save left behind."""
+    for leftover in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):  # gone already, or not ours to delete
+            if time.time() - leftover.stat().st_mtime > STALE_SECONDS:
+                leftover.unlink()
 
 
 def _sync_folder(folder: Path) -> None:

@@ -3,11 +3,17 @@ damaged file is a clear ValueError, never a silent half-load."""
 
 import dataclasses
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
 from safetensors.torch import save_file
 
+import minilm.atomic as atomic
 import minilm.checkpoint as checkpoint
 from minilm.checkpoint import load_checkpoint, read_header, save_checkpoint
 from minilm.models import GPT, GPTConfig
@@ -277,8 +283,6 @@ def test_a_checkpoint_of_the_older_format_asks_to_be_saved_again(tmp_path):
 
 @pytest.mark.parametrize("where", ["save_model", "checksums", "fsync", "interrupt"])
 def test_a_failure_anywhere_in_a_save_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch, where):
-    import minilm.atomic as atomic
-
     path = save_checkpoint(make_gpt(seed=0), tmp_path / "gpt.safetensors")
     before = path.read_bytes()
 
@@ -305,8 +309,6 @@ def test_a_failure_anywhere_in_a_save_leaves_the_old_file_and_no_temp_file(tmp_p
 
 
 def test_save_syncs_the_file_before_renaming_it(tmp_path, monkeypatch):
-    import minilm.atomic as atomic
-
     calls = []
     real_fsync, real_replace = atomic.os.fsync, atomic.os.replace
     monkeypatch.setattr(atomic.os, "fsync", lambda fd: calls.append("fsync") or real_fsync(fd))
@@ -324,3 +326,26 @@ def test_lone_surrogates_are_refused_by_both_savers_naming_the_field(tmp_path):
     with pytest.raises(ValueError, match=r"tokenizer vocab\[\d+\] holds a lone surrogate"):
         tok.save(tmp_path / "tok.json")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+def test_a_temp_file_left_by_a_killed_save_is_removed_by_the_next_save(tmp_path):
+    path = tmp_path / "gpt.safetensors"
+    killed = subprocess.run([sys.executable, "-c", (
+        "import os, signal, minilm.checkpoint as c\n"
+        "from minilm.models import GPT, GPTConfig\n"
+        "def die(model, filename, metadata=None):\n"
+        "    open(filename, 'wb').write(b'half a file')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "c.save_model = die\n"
+        f"c.save_checkpoint(GPT(GPTConfig.tiny(20)), {str(path)!r})\n")],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert killed.returncode == -signal.SIGKILL
+    (orphan,) = tmp_path.iterdir()  # no Python ran after the kill: nothing could clean up
+    assert orphan.name.startswith(".gpt.safetensors.") and orphan.suffix == ".tmp"
+    young = tmp_path / ".gpt.safetensors.young.tmp"  # maybe a save still running elsewhere
+    young.write_bytes(b"")
+    old = time.time() - atomic.STALE_SECONDS - 1
+    os.utime(orphan, (old, old))
+    save_checkpoint(make_gpt(), path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [young.name, path.name]

@@ -36,7 +36,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
 
 from minilm.atomic import write_atomically
-from minilm.checks import check_utf8_text
+from minilm.checks import check_file, check_utf8_text
 
 FORMAT = "minilm-checkpoint-v2"  # v2 added the checksums; v1 files must be saved again
 HEADER_SUM, DATA_SUM = "minilm_header_sha256", "minilm_data_sha256"
@@ -146,8 +146,7 @@ def _fill_in_checksums(filename: str) -> None:
 
 def _read(path: Path, *, check_data: bool) -> tuple[dict, int]:
     """The checked minilm header of ``path`` and how many bytes of tensor data it has."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {str(path)!r}")
+    check_file(path, what="checkpoint")
     size = path.stat().st_size
     with open(path, "rb") as f:
         prefix, raw = _read_header_bytes(f, size, path)

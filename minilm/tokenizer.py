@@ -39,7 +39,7 @@ from typing import ClassVar
 import torch
 
 from minilm.atomic import write_atomically
-from minilm.checks import check_positive_int, check_utf8_text
+from minilm.checks import check_file, check_positive_int, check_utf8_text
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "<s>", "$", "<e>", "[S]", "[E]")
 DEFAULT_N_SENTINELS = 8
@@ -341,9 +341,7 @@ class Tokenizer:
     @classmethod
     def load(cls, path: str | os.PathLike) -> Tokenizer:
         """Read a file written by ``save``; returns a WordTokenizer or CharTokenizer."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no tokenizer file at path={str(path)!r}")
+        path = check_file(path, what="tokenizer file")
         try:
             return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as err:

@@ -131,6 +131,12 @@ def train(model, batches: Callable[[], Batch] | Iterable[Batch], *, steps: int,
     elif lr is not None or weight_decay is not None:
         raise ValueError("lr and weight_decay are used only when train builds the optimizer; "
                          "with optimizer= set them in your optimizer instead")
+    if eval_every is not None:
+        check_positive_int(eval_every, "eval_every")
+    if max_seconds is not None:
+        check_positive_number(max_seconds, "max_seconds", meaning="None means no time limit")
+    if progress not in (True, False, "auto"):
+        raise ValueError(f"progress must be True, False or 'auto', got {progress!r}")
     device = resolve_device(model, device)
     model.to(device)
     eval_batches = list(eval_batches) if eval_batches is not None else None

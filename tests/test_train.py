@@ -90,11 +90,19 @@ def test_weight_decay_skips_biases_and_norms():
     ({"steps": 5, "device": "gpu"}, ValueError, "device='gpu'"),
     ({"steps": 5, "device": 0.5}, TypeError, "device"),
     ({"steps": 5, "optimizer": "adam"}, TypeError, "optimizer"),
+    ({"steps": 5, "eval_every": -1}, ValueError, "eval_every must be > 0"),  # was: every step
+    ({"steps": 5, "max_seconds": -1}, ValueError, "max_seconds"),
 ])
 def test_bad_training_arguments(kwargs, error, match):
     model = GPT(GPTConfig.tiny(20))
     with pytest.raises(error, match=match):
         train(model, tiny_batch(torch.Generator().manual_seed(0)), progress=False, **kwargs)
+
+
+def test_unknown_progress_mode_is_an_error():
+    with pytest.raises(ValueError, match="progress must be True, False or 'auto', got 'yes'"):
+        train(GPT(GPTConfig.tiny(20)), tiny_batch(torch.Generator().manual_seed(0)), steps=1,
+              progress="yes")
 
 
 def test_empty_batches_is_an_error():

@@ -29,6 +29,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import torch
@@ -189,12 +190,15 @@ def _parse_json(raw: bytes, path: Path, what: str):
 
 
 def _value_offset(raw: bytes, key: str, value: str, path) -> int:
-    """Where the checksum ``value`` of metadata ``key`` sits in the header bytes. An escaped
-    string cannot contain the bare quotes of ``"key":"``, so one match is the real field."""
-    needle = f'"{key}":"{value}"'.encode("ascii")
-    if raw.count(needle) != 1:
+    """Where the checksum ``value`` of metadata ``key`` sits in the header bytes. Inside an
+    escaped JSON string a quote is always preceded by a backslash, so the pattern with bare
+    quotes can only match the real field."""
+    key_bytes, value_bytes = (re.escape(text.encode("ascii")) for text in (key, value))
+    field = re.compile(rb'"%s"\s*:\s*"%s"' % (key_bytes, value_bytes))
+    matches = list(field.finditer(raw))
+    if len(matches) != 1:
         raise ValueError(f"{str(path)!r} is damaged: its header's {key} field cannot be found")
-    return raw.index(needle) + len(needle) - len(value) - 1
+    return matches[0].end() - 1 - len(value)
 
 
 def _check_header_sum(prefix: bytes, raw: bytes, metadata: dict, path: Path) -> None:

@@ -105,9 +105,9 @@ def train(model, batches: Callable[[], Batch] | Iterable[Batch], *, steps: int,
     The optimizer: by default ``train`` builds AdamW (``make_optimizer``) with peak
     learning rate ``lr`` (default 3e-3) and ``weight_decay`` (default 0.01; 0 turns it
     off). Pass your own ``optimizer`` instead and it keeps its own learning rates: the
-    warm-up/cosine schedule then multiplies each parameter group's own learning rate (the
-    one it had when first trained), and giving ``lr`` or ``weight_decay`` as well is an
-    error, because they would not be used.
+    warm-up/cosine schedule then multiplies each parameter group's own learning rate during
+    the run, and sets it back when training ends (so a second call starts from the same
+    rates). Giving ``lr`` or ``weight_decay`` as well is an error: they would go unused.
 
     ``grad_clip`` caps the gradient norm (a finite number > 0); ``None`` turns clipping off.
 
@@ -144,19 +144,30 @@ def train(model, batches: Callable[[], Batch] | Iterable[Batch], *, steps: int,
     next_batch = _batch_source(batches)
     if optimizer is None:
         optimizer = make_optimizer(model, lr=lr, weight_decay=weight_decay)
-    for group in optimizer.param_groups:  # what the schedule scales (kept across calls)
-        group.setdefault("initial_lr", group["lr"])
+    base_lrs = [group["lr"] for group in optimizer.param_groups]  # what the schedule scales
+    bar = _ProgressBar(steps, desc, progress)
+    try:
+        return _run(model, optimizer, base_lrs, next_batch, steps=steps, warmup=warmup,
+                    schedule=schedule, grad_clip=grad_clip, eval_batches=eval_batches,
+                    eval_every=eval_every, max_seconds=max_seconds, device=device, bar=bar)
+    finally:  # also on an error or Ctrl-C: close the bar, give back the optimizer's own lr
+        bar.close()
+        for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
+            group["lr"] = base
+
+
+def _run(model, optimizer, base_lrs, next_batch, *, steps, warmup, schedule, grad_clip,
+         eval_batches, eval_every, max_seconds, device, bar) -> History:
+    """The loop itself: ``train`` has checked every argument."""
     model.train()
     history, start = History(), time.perf_counter()
-    bar = _ProgressBar(steps, desc, progress)
     for step in range(steps):
         factor = lr_at(step, lr=1.0, steps=steps, warmup=warmup, schedule=schedule)
-        for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"] * factor
+        for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
+            group["lr"] = base * factor
         batch = move_to(next_batch(), device)
         loss = model(**batch).loss
         if not torch.isfinite(loss):
-            bar.close()
             raise FloatingPointError(_non_finite_loss_message(loss, step, batch))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -174,7 +185,6 @@ def train(model, batches: Callable[[], Batch] | Iterable[Batch], *, steps: int,
         bar.update(history)
         if last:
             break
-    bar.close()
     history.seconds = time.perf_counter() - start
     return history
 

@@ -9,6 +9,10 @@ kind with a wrong value, and always names the argument.
 from __future__ import annotations
 
 import math
+import operator
+import os
+from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 
@@ -53,6 +57,37 @@ def check_size(count: int, limit: int, name: str, what: str) -> int:
     return count
 
 
+def check_non_negative_number(value, name: str, *, meaning: str = "") -> float:
+    """``value`` must be a finite real number >= 0 (a penalty weight, where 0 means off)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number >= 0, got {type(value).__name__}")
+    if not 0 <= value < math.inf:
+        detail = f" ({meaning})" if meaning else ""
+        raise ValueError(f"{name} must be a finite number >= 0{detail}, got {value}")
+    return float(value)
+
+
+def check_utf8_text(data, name: str) -> None:
+    """Every str inside JSON-like ``data`` (dicts, lists) must be writable as UTF-8.
+
+    A Python str may hold a lone surrogate (say "\\ud800", from a badly decoded file), which no
+    UTF-8 file can store; the error names where it sits, e.g. ``extra['note']``.
+    """
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ValueError(f"{name} holds a lone surrogate {data[err.start]!r} at index {err.start}, "
+                             "which cannot be saved as UTF-8 text; remove or replace it") from None
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            check_utf8_text(key, f"{name} key {key!r}")
+            check_utf8_text(value, f"{name}[{key!r}]")
+    elif isinstance(data, (list, tuple)):
+        for i, value in enumerate(data):
+            check_utf8_text(value, f"{name}[{i}]")
+
+
 def check_tensor(x, name: str, *, ndim: int | tuple[int, ...] | None = None,
                  dtype: torch.dtype | None = None, integer: bool = False,
                  non_empty: bool = True) -> torch.Tensor:
@@ -86,6 +121,46 @@ def check_token_ids(ids, name: str, vocab_size: int | None = None, *,
                 f"{name} has token ids outside [0, {vocab_size}): min {lo}, max {hi} "
                 "(was the tokenizer built with a different vocabulary?)")
     return ids
+
+
+def check_id_list(seq, name: str) -> list[int]:
+    """One sequence of token ids (a list, a tuple or a 1-D integer tensor) as a list of
+    ints >= 0: ``[1.7, 2.2]`` is a TypeError, not the silently truncated ``[1, 2]``."""
+    if isinstance(seq, torch.Tensor):
+        values = check_tensor(seq, name, ndim=1, integer=True, non_empty=False).tolist()
+    elif isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence):
+        raise TypeError(f"{name} must be a list of int token ids, got {type(seq).__name__}")
+    else:
+        values = list(seq)
+    ids = []
+    for j, value in enumerate(values):
+        try:
+            if isinstance(value, bool):
+                raise TypeError
+            ids.append(operator.index(value))  # ints, numpy ints and integer 0-d tensors
+        except TypeError:
+            raise TypeError(f"{name}[{j}] must be an int token id, got {type(value).__name__} "
+                            f"{value!r}") from None
+        if ids[-1] < 0:
+            raise ValueError(f"{name}[{j}] is {ids[-1]}, but token ids are >= 0 (-100 marks an "
+                             "ignored position in labels, never in input ids)")
+    return ids
+
+
+def check_file(path, name: str = "path", *, what: str = "file") -> Path:
+    """``path`` (a str or Path) must name an existing regular file: a folder, a pipe or a
+    device is an error that says which it is (reading a pipe could wait forever)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or a pathlib.Path, got {type(path).__name__}")
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no {what} at {name}={str(path)!r}")
+    if path.is_dir():
+        raise ValueError(f"{name}={str(path)!r} is a folder, not a {what}")
+    if not path.is_file():
+        raise ValueError(f"{name}={str(path)!r} is not a regular file (a pipe, socket or device?), "
+                         f"so it cannot be a {what}")
+    return path
 
 
 def labels_tensor(labels, n: int, *, per: str = "example") -> torch.Tensor:

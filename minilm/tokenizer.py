@@ -28,11 +28,9 @@ alphabetical), so training on the same text always gives the same ids.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -40,7 +38,8 @@ from typing import ClassVar
 
 import torch
 
-from minilm.checks import check_positive_int
+from minilm.atomic import write_atomically
+from minilm.checks import check_file, check_positive_int, check_utf8_text
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "<s>", "$", "<e>", "[S]", "[E]")
 DEFAULT_N_SENTINELS = 8
@@ -329,25 +328,20 @@ class Tokenizer:
         if not path.parent.is_dir():
             raise FileNotFoundError(f"cannot save to path={str(path)!r}: "
                                     f"folder {str(path.parent)!r} does not exist")
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self.to_dict(), f, ensure_ascii=False, indent=1)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)  # atomic on POSIX and Windows
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        data = self.to_dict()
+        check_utf8_text(data["vocab"], "tokenizer vocab")
+
+        def write(tmp: str) -> None:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(data, f, ensure_ascii=False, indent=1)
+
+        write_atomically(path, write)
         return path
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Tokenizer:
         """Read a file written by ``save``; returns a WordTokenizer or CharTokenizer."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no tokenizer file at path={str(path)!r}")
+        path = check_file(path, what="tokenizer file")
         try:
             return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as err:

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from minilm.checks import check_positive_int
+from minilm.checks import check_non_negative_number, check_positive_int, check_positive_number
+from minilm.constants import IGNORE_INDEX
 from minilm.device import move_to
 
 Batch = dict[str, torch.Tensor]
@@ -71,8 +72,13 @@ def lr_at(step: int, *, lr: float, steps: int, warmup: int, schedule: str) -> fl
 
 
 @torch.no_grad()
-def evaluate(model, batches: Iterable[Batch], device=None) -> float:
-    """Mean loss over ``batches`` with dropout off."""
+def evaluate(model, batches: Iterable[Batch], device: torch.device | str | None = None) -> float:
+    """Mean loss over ``batches`` with dropout off.
+
+    Every batch tensor is moved to ``device``; the default is the device the model's
+    parameters are on.
+    """
+    device = resolve_device(model, device)
     was_training = model.training
     model.eval()
     losses = [float(model(**move_to(b, device)).loss) for b in batches]
@@ -83,11 +89,11 @@ def evaluate(model, batches: Iterable[Batch], device=None) -> float:
 
 
 def train(model, batches: Callable[[], Batch] | Iterable[Batch], *, steps: int,
-          lr: float = 3e-3, weight_decay: float = 0.01, warmup: int = 0,
+          lr: float | None = None, weight_decay: float | None = None, warmup: int = 0,
           schedule: str = "cosine", grad_clip: float | None = 1.0,
           eval_batches: Iterable[Batch] | None = None, eval_every: int | None = None,
           max_seconds: float | None = None, progress: bool | str = "auto",
-          device=None, optimizer: torch.optim.Optimizer | None = None,
+          device: torch.device | str | None = None, optimizer: torch.optim.Optimizer | None = None,
           desc: str = "training") -> History:
     """Train ``model`` for ``steps`` optimizer steps and return its ``History``.
 
@@ -95,30 +101,74 @@ def train(model, batches: Callable[[], Batch] | Iterable[Batch], *, steps: int,
     (cycled if it runs out). ``max_seconds`` stops early when time is up (the history says
     how far it got). ``progress``: "auto" (a bar in notebooks and terminals, a few plain
     lines in logs), True, or False.
+
+    The optimizer: by default ``train`` builds AdamW (``make_optimizer``) with peak
+    learning rate ``lr`` (default 3e-3) and ``weight_decay`` (default 0.01; 0 turns it
+    off). Pass your own ``optimizer`` instead and it keeps its own learning rates: the
+    warm-up/cosine schedule then multiplies each parameter group's own learning rate during
+    the run, and sets it back when training ends (so a second call starts from the same
+    rates). Giving ``lr`` or ``weight_decay`` as well is an error: they would go unused.
+
+    ``grad_clip`` caps the gradient norm (a finite number > 0); ``None`` turns clipping off.
+
+    ``device``: where training runs; the model is moved there and so is every batch tensor.
+    The default is the device the model's parameters are already on (so a model built on
+    ``minilm.device.default_device()`` trains there, while CPU batches follow it).
     """
     check_positive_int(steps, "steps")
     check_positive_int(warmup, "warmup", allow_zero=True)
     if schedule not in ("cosine", "constant"):
         raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr}")
+    if grad_clip is not None:
+        check_positive_number(grad_clip, "grad_clip", meaning="the largest gradient norm; "
+                              "None turns clipping off")
+    if optimizer is None:
+        lr = 3e-3 if lr is None else check_positive_number(lr, "lr", meaning="the peak learning rate")
+        weight_decay = 0.01 if weight_decay is None else check_non_negative_number(
+            weight_decay, "weight_decay", meaning="0 turns weight decay off")
+    elif not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}")
+    elif lr is not None or weight_decay is not None:
+        raise ValueError("lr and weight_decay are used only when train builds the optimizer; "
+                         "with optimizer= set them in your optimizer instead")
+    if eval_every is not None:
+        check_positive_int(eval_every, "eval_every")
+    if max_seconds is not None:
+        check_positive_number(max_seconds, "max_seconds", meaning="None means no time limit")
+    if progress not in (True, False, "auto"):
+        raise ValueError(f"progress must be True, False or 'auto', got {progress!r}")
+    device = resolve_device(model, device)
+    model.to(device)
     eval_batches = list(eval_batches) if eval_batches is not None else None
     eval_every = eval_every or max(1, steps // 5)
     next_batch = _batch_source(batches)
     if optimizer is None:
         optimizer = make_optimizer(model, lr=lr, weight_decay=weight_decay)
+    base_lrs = [group["lr"] for group in optimizer.param_groups]  # what the schedule scales
+    bar = _ProgressBar(steps, desc, progress)
+    try:
+        return _run(model, optimizer, base_lrs, next_batch, steps=steps, warmup=warmup,
+                    schedule=schedule, grad_clip=grad_clip, eval_batches=eval_batches,
+                    eval_every=eval_every, max_seconds=max_seconds, device=device, bar=bar)
+    finally:  # also on an error or Ctrl-C: close the bar, give back the optimizer's own lr
+        bar.close()
+        for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
+            group["lr"] = base
+
+
+def _run(model, optimizer, base_lrs, next_batch, *, steps, warmup, schedule, grad_clip,
+         eval_batches, eval_every, max_seconds, device, bar) -> History:
+    """The loop itself: ``train`` has checked every argument."""
     model.train()
     history, start = History(), time.perf_counter()
-    bar = _ProgressBar(steps, desc, progress)
     for step in range(steps):
-        step_lr = lr_at(step, lr=lr, steps=steps, warmup=warmup, schedule=schedule)
-        for group in optimizer.param_groups:
-            group["lr"] = step_lr
-        loss = model(**move_to(next_batch(), device)).loss
+        factor = lr_at(step, lr=1.0, steps=steps, warmup=warmup, schedule=schedule)
+        for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
+            group["lr"] = base * factor
+        batch = move_to(next_batch(), device)
+        loss = model(**batch).loss
         if not torch.isfinite(loss):
-            bar.close()
-            raise FloatingPointError(f"loss became {loss.item()} at step {step}; "
-                                     "try a smaller lr or enable grad_clip")
+            raise FloatingPointError(_non_finite_loss_message(loss, step, batch))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if grad_clip is not None:
@@ -126,7 +176,7 @@ def train(model, batches: Callable[[], Batch] | Iterable[Batch], *, steps: int,
         optimizer.step()
         history.steps.append(step)
         history.train_loss.append(loss.item())
-        history.lr.append(step_lr)
+        history.lr.append(optimizer.param_groups[0]["lr"])
         last = step == steps - 1 or (max_seconds is not None
                                      and time.perf_counter() - start > max_seconds)
         if eval_batches and ((step + 1) % eval_every == 0 or last):
@@ -135,9 +185,34 @@ def train(model, batches: Callable[[], Batch] | Iterable[Batch], *, steps: int,
         bar.update(history)
         if last:
             break
-    bar.close()
     history.seconds = time.perf_counter() - start
     return history
+
+
+def resolve_device(model, device: torch.device | str | None) -> torch.device:
+    """``device`` as a ``torch.device``; None means the device of the model's first parameter
+    (the CPU for a model without parameters)."""
+    if device is None:
+        first = next(iter(model.parameters()), None)
+        return first.device if first is not None else torch.device("cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be a torch.device, a str such as 'cpu' or 'cuda', or None, "
+                        f"got {type(device).__name__}")
+    try:
+        return torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"device={device!r} is not a device torch knows ({err})") from None
+
+
+def _non_finite_loss_message(loss: torch.Tensor, step: int, batch: Batch) -> str:
+    """Why the loss is NaN/inf: a batch with nothing to predict is not a learning-rate problem."""
+    unlabelled = [k for k, v in batch.items() if k.endswith("labels") and isinstance(v, torch.Tensor)
+                  and not v.is_floating_point() and bool((v == IGNORE_INDEX).all())]
+    if unlabelled:
+        return (f"loss became {loss.item()} at step {step} because the batch has no labelled "
+                f"position: every entry of {unlabelled[0]} is {IGNORE_INDEX} (ignored), so there "
+                "is nothing to average; check how the batch's labels are built")
+    return f"loss became {loss.item()} at step {step}; try a smaller lr or enable grad_clip"
 
 
 def make_optimizer(model, *, lr: float, weight_decay: float = 0.01) -> torch.optim.AdamW:

@@ -1,9 +1,24 @@
-"""minilm.checks: the shared label checks name the argument and say what is wrong."""
+"""minilm.checks: the shared checks name the argument and say what is wrong."""
 
+import math
+import os
+
+import numpy as np
 import pytest
 import torch
 
-from minilm.checks import check_class_labels, labels_tensor
+from minilm.checkpoint import read_header
+from minilm.checks import (
+    check_class_labels,
+    check_file,
+    check_id_list,
+    check_non_negative_number,
+    check_utf8_text,
+    labels_tensor,
+)
+from minilm.data import load_text
+from minilm.finetune.batching import pad_sequences
+from minilm.tokenizer import Tokenizer
 
 
 def test_labels_tensor_accepts_lists_tuples_and_tensors():
@@ -25,3 +40,55 @@ def test_check_class_labels_checks_kind_count_and_range():
         check_class_labels(torch.tensor([0, 1]), 3, 3, per="row")
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\), got min -1, max 3"):
         check_class_labels(torch.tensor([-1, 3]), 2, 3)
+
+
+def test_id_lists_refuse_floats_bools_and_negative_ids_instead_of_truncating():
+    assert check_id_list([3, np.int64(4), torch.tensor(5)], "ids") == [3, 4, 5]
+    assert check_id_list(torch.tensor([7, 0]), "ids") == [7, 0]
+    with pytest.raises(TypeError, match=r"sequences\[0\]\[0\] must be an int token id, got float 1.7"):
+        pad_sequences([[1.7, 2.2]], pad_id=0)  # was silently [[1, 2]]
+    with pytest.raises(TypeError, match=r"sequences\[1\] must be an integer"):
+        pad_sequences([[1], torch.tensor([1.0])], pad_id=0)
+    with pytest.raises(TypeError, match=r"sequences\[0\]\[1\] must be an int token id, got bool"):
+        pad_sequences([[1, True]], pad_id=0)
+    with pytest.raises(ValueError, match=r"sequences\[1\]\[0\] is -100, but token ids are >= 0"):
+        pad_sequences([[4], [-100, 3]], pad_id=0)  # -100 belongs in labels only
+    with pytest.raises(TypeError, match=r"sequences\[0\] must be a list of int token ids, got int"):
+        pad_sequences([5], pad_id=0)
+    assert pad_sequences([(2, 3), torch.tensor([4])], pad_id=0)["input_ids"].tolist() == [[2, 3], [4, 0]]
+
+
+def test_check_file_says_what_the_path_is(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no text file at path="):
+        check_file(tmp_path / "missing.txt", what="text file")
+    with pytest.raises(ValueError, match="is a folder, not a text file"):
+        check_file(tmp_path, what="text file")
+    with pytest.raises(TypeError, match="path must be a str or a pathlib.Path, got int"):
+        check_file(3)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_pipe_is_not_called_a_folder(tmp_path):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    for read in (load_text, Tokenizer.load, read_header):
+        with pytest.raises(ValueError, match="is not a regular file") as info:
+            read(pipe)
+        assert "folder" not in str(info.value)
+
+
+def test_non_negative_numbers():
+    assert check_non_negative_number(0, "weight_decay") == 0.0
+    for bad in (-0.1, math.nan, math.inf):
+        with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0"):
+            check_non_negative_number(bad, "weight_decay")
+    with pytest.raises(TypeError, match="weight_decay must be a number"):
+        check_non_negative_number(True, "weight_decay")
+
+
+def test_utf8_text_names_where_a_lone_surrogate_sits():
+    check_utf8_text({"a": ["fine", "é"]}, "extra")
+    with pytest.raises(ValueError, match=r"extra\['a'\]\[1\] holds a lone surrogate '\\udc80' at index 2"):
+        check_utf8_text({"a": ["fine", "ok\udc80"]}, "extra")
+    with pytest.raises(ValueError, match=r"extra key '\\ud800'"):
+        check_utf8_text({"\ud800": 1}, "extra")

@@ -318,6 +318,15 @@ def test_load_text_errors_name_the_path(tmp_path):
         split_sentences(None)
 
 
+def test_load_text_refuses_a_binary_file_that_happens_to_decode(tmp_path):
+    binary = tmp_path / "data.bin"
+    binary.write_bytes(b"PK\x03\x04\x00\x00 looks like text\x00")  # valid UTF-8, but NUL bytes
+    with pytest.raises(ValueError, match="data.bin' holds NUL bytes, so it is a binary file"):
+        load_text(binary)
+    with pytest.raises(ValueError, match="is a folder, not a text file"):
+        load_text(tmp_path)
+
+
 # ---- LM batches -------------------------------------------------------------------------
 def test_lm_windows_are_contiguous_and_seeded():
     ids = torch.arange(100, 200)

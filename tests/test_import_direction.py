@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "minilm"
 # Lowest first. A module may import modules of its own layer and of the layers below.
 LAYERS = [
     # leaves: argument checks, masks, constants, environment, token ids and data
-    ("foundations", {"__init__", "checks", "constants", "settings", "modes", "device", "masks",
+    ("foundations", {"__init__", "checks", "constants", "settings", "modes", "device", "masks", "atomic",
                      "tokenizer", "data"}),
     ("nn", {"nn"}),
     ("objectives", {"objectives"}),

@@ -24,6 +24,8 @@ def encode_stream(tokenizer, texts: Iterable[str], *,
     """
     if isinstance(texts, str):
         raise TypeError("texts must be a list of str, not a single str; wrap it in a list")
+    if separator_id is not None:
+        check_positive_int(separator_id, "separator_id", allow_zero=True)
     stream: list[int] = []
     for i, text in enumerate(texts):
         if i and separator_id is not None:

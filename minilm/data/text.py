@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
+
+from minilm.checks import check_file
 
 # A sentence: anything up to and including a run of . ! or ?, or the end of the text.
 _SENTENCE_RE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
@@ -18,18 +19,15 @@ _SENTENCE_RE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
 
 def load_text(path: str | os.PathLike) -> str:
     """The contents of a UTF-8 text file (newlines normalised to "\\n")."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or a pathlib.Path, got {type(path).__name__}")
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"load_text: no file at path={str(path)!r}")
-    if not path.is_file():
-        raise ValueError(f"load_text: path={str(path)!r} is a folder, not a text file")
+    path = check_file(path, what="text file")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         raise ValueError(f"load_text: path={str(path)!r} is not UTF-8 text ({err.reason} at "
                          f"byte {err.start}); save it as UTF-8 first") from None
+    if "\x00" in text:
+        raise ValueError(f"load_text: path={str(path)!r} holds NUL bytes, so it is a binary file, "
+                         "not text")
     if not text.strip():
         raise ValueError(f"load_text: path={str(path)!r} is empty")
     return text

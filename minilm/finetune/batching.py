@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import torch
 
-from minilm.checks import check_positive_int, check_tensor, labels_tensor
+from minilm.checks import check_id_list, check_positive_int, check_tensor, labels_tensor
 
 
 def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
@@ -41,12 +41,15 @@ def pad_sequences(sequences: Sequence[Sequence[int]], *, pad_id: int,
                   max_len: int | None = None) -> dict[str, torch.Tensor]:
     """Right-pad token-id lists to the longest one: ``{"input_ids", "attention_mask"}`` [B, T].
 
+    Every id must be an int >= 0 (a float such as 1.7 is a TypeError, not truncated to 1).
+
     A sequence longer than ``max_len`` (the model's context window) is an error: cutting
     it would drop the ``<e>`` token the classifier reads.
     """
     check_positive_int(pad_id, "pad_id", allow_zero=True)
     if isinstance(sequences, (str, bytes)) or not isinstance(sequences, Sequence) or not sequences:
         raise ValueError("sequences must be a non-empty list of token-id lists")
+    sequences = [check_id_list(seq, f"sequences[{i}]") for i, seq in enumerate(sequences)]
     lengths = [len(s) for s in sequences]
     if min(lengths) == 0:
         raise ValueError(f"sequences[{lengths.index(0)}] is empty")
@@ -61,7 +64,7 @@ def pad_sequences(sequences: Sequence[Sequence[int]], *, pad_id: int,
     input_ids = torch.full((len(sequences), T), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(sequences), T), dtype=torch.long)
     for i, seq in enumerate(sequences):
-        input_ids[i, : len(seq)] = torch.as_tensor(list(seq), dtype=torch.long)
+        input_ids[i, : len(seq)] = torch.tensor(seq, dtype=torch.long)
         attention_mask[i, : len(seq)] = 1
     return {"input_ids": input_ids, "attention_mask": attention_mask}
 

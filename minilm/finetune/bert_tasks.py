@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import torch
 
 from minilm.checks import check_generator, check_positive_int, check_tensor, labels_tensor
+from minilm.constants import IGNORE_INDEX
 from minilm.data.tasks import TAGS, make_multiple_choice
 from minilm.finetune.bert import BertForSpanExtraction, best_span
-from minilm.models.common import IGNORE_INDEX
 from minilm.modes import evaluating
 from minilm.objectives.nsp import bert_pair_input, collate_pairs
 

@@ -37,8 +37,8 @@ from minilm.checks import (
     check_tensor,
     check_token_ids,
 )
+from minilm.constants import IGNORE_INDEX
 from minilm.masks import padding_mask
-from minilm.models.common import IGNORE_INDEX
 from minilm.models.seq2seq import Seq2Seq, Seq2SeqConfig, shift_right
 from minilm.nn import StackOutput
 from minilm.objectives.denoising import sentence_permutation, text_infilling

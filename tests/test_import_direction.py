@@ -17,8 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "minilm"
 # Lowest first. A module may import modules of its own layer and of the layers below.
 LAYERS = [
     # leaves: argument checks, masks, constants, environment, token ids and data
-    ("foundations", {"__init__", "checks", "constants", "settings", "modes", "device", "masks", "atomic",
-                     "tokenizer", "data"}),
+    ("foundations", {"__init__", "checks", "constants", "settings", "modes", "device", "masks",
+                     "atomic", "evidence", "tokenizer", "data"}),
     ("nn", {"nn"}),
     ("objectives", {"objectives"}),
     # the loops take a model as an argument and never import one; models' own

@@ -27,7 +27,8 @@ def test_shift_right_hand_worked():
 def test_forward_shapes(model):
     src = torch.randint(10, V, (3, 9))
     tgt = torch.randint(10, V, (3, 6))
-    out = model(src, decoder_input_ids=tgt, labels=tgt, output_attentions=True)
+    out = model(src, decoder_input_ids=shift_right(tgt, start_id=START, pad_id=PAD), labels=tgt,
+                output_attentions=True)
     assert out.logits.shape == (3, 6, V)
     assert out.loss.ndim == 0
     assert out.cross_attentions[0].shape == (3, 4, 6, 9)

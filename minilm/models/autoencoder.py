@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minilm.checks import check_generator, check_positive_int, check_tensor
+from minilm.checks import check_class_labels, check_generator, check_positive_int, check_tensor
 from minilm.models.common import ModelOutput
 
 LOSSES = ("cross_entropy", "squared_error")
@@ -183,6 +183,8 @@ class DeepNet(nn.Module):
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> ModelOutput:
         h = self.features(x)
         logits = self.head(h)
+        if labels is not None:
+            check_class_labels(labels, len(x), self.config.n_classes)
         loss = None if labels is None else F.cross_entropy(logits, labels)
         return ModelOutput(loss=loss, logits=logits, hidden_states=h)
 

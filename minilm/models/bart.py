@@ -31,6 +31,7 @@ from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 
 from minilm.checks import (
+    check_attention_mask,
     check_context_length,
     check_positive_int,
     check_tensor,
@@ -142,11 +143,8 @@ class Bart(Seq2Seq):
         h = self.embed_source(input_ids, inputs_embeds=inputs_embeds)
         mask = None
         if attention_mask is not None:
-            check_tensor(attention_mask, "attention_mask", ndim=2)
-            if tuple(attention_mask.shape) != tuple(h.shape[:2]):
-                raise ValueError(f"attention_mask must have shape {tuple(h.shape[:2])} (the source's), "
-                                 f"got {tuple(attention_mask.shape)}")
-            mask = padding_mask(attention_mask)
+            like = "input_ids" if inputs_embeds is None else "inputs_embeds"
+            mask = padding_mask(check_attention_mask(attention_mask, h, like_name=like))
         return self.stack.encoder(h, mask=mask, output_attentions=output_attentions)
 
 

@@ -22,7 +22,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minilm.checks import check_positive_int, check_tensor, check_token_ids
+from minilm.checks import (
+    check_attention_mask,
+    check_class_labels,
+    check_positive_int,
+    check_tensor,
+    check_token_ids,
+)
 from minilm.models.common import ModelOutput
 
 
@@ -51,7 +57,7 @@ def cbow_examples(input_ids: torch.Tensor, *, window: int, pad_id: int,
     """
     check_tensor(input_ids, "input_ids", ndim=2, integer=True)
     check_positive_int(window, "window")
-    real = input_ids != pad_id if attention_mask is None else attention_mask.bool()
+    real = input_ids != pad_id if attention_mask is None else check_attention_mask(attention_mask, input_ids)
     ids = input_ids.masked_fill(~real, pad_id)
     padded = F.pad(ids, (window, window), value=pad_id)                    # (B, T + 2c)
     T = ids.shape[1]
@@ -77,6 +83,8 @@ class CBOW(nn.Module):
         summed = (self.embed(context) * present).sum(dim=1)                 # (N, d)
         v_ctx = summed / present.sum(dim=1).clamp(min=1)                    # mean over real slots
         logits = self.out(v_ctx)
+        if labels is not None:
+            check_class_labels(labels, len(context), self.config.vocab_size, per="context")
         loss = None if labels is None else F.cross_entropy(logits, labels)
         return ModelOutput(loss=loss, logits=logits, hidden_states=v_ctx)
 

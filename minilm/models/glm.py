@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from minilm.checks import check_attention_mask, check_shifted_labels
 from minilm.masks import combine, glm_mask, padding_mask
 from minilm.models.common import ModelOutput, token_cross_entropy
 from minilm.nn import Embeddings, TransformerConfig, TransformerStack, init_weights
@@ -63,13 +64,16 @@ class GLM(nn.Module):
                 *, attention_mask: torch.Tensor | None = None, labels: torch.Tensor | None = None,
                 output_attentions: bool = False) -> ModelOutput:
         """``input_ids`` [B, T]; ``position_ids`` [B, 2, T]; ``sep`` = length of Part A (int or
-        LongTensor [B]); ``labels`` aligned with the inputs (-100 on Part A), as built by
-        ``minilm.objectives.blank_infilling``."""
-        T = input_ids.shape[1]
-        mask = glm_mask(T, sep, device=input_ids.device)
-        if attention_mask is not None:
-            mask = combine(mask, padding_mask(attention_mask))
+        LongTensor [B]); ``attention_mask`` [B, T]: 1 = real token, 0 = padding; ``labels``
+        aligned with the predictions (-100 on Part A), as built by
+        ``minilm.objectives.blank_infilling.glm_sample`` (``labels=input_ids`` is refused)."""
         h = self.embed(input_ids, position_ids=position_ids)
+        mask = glm_mask(input_ids.shape[1], sep, device=input_ids.device)
+        if attention_mask is not None:
+            mask = combine(mask, padding_mask(check_attention_mask(attention_mask, input_ids)))
+        if labels is not None:
+            check_shifted_labels(labels, input_ids,
+                                 builder="minilm.objectives.blank_infilling.glm_sample")
         out = self.transformer(h, mask=mask, output_attentions=output_attentions)
         logits = self.lm_head(out.hidden_states)
         loss = None if labels is None else token_cross_entropy(logits, labels)

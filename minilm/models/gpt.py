@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from minilm.checks import check_attention_mask, check_shifted_labels
 from minilm.masks import causal_padding_mask
 from minilm.models.common import ModelOutput, token_cross_entropy
 from minilm.nn import Embeddings, KVCache, TransformerConfig, TransformerStack, init_weights
@@ -54,14 +55,21 @@ class GPT(nn.Module):
                 output_attentions: bool = False) -> ModelOutput:
         """``input_ids`` [B, T] -> ``logits`` [B, T, vocab]; ``loss`` when ``labels`` are given.
 
-        ``labels`` are aligned with the logits (make them with
-        ``minilm.objectives.clm.clm_labels``). With a ``cache``, ``input_ids`` holds only
-        the new tokens and the positions continue from the cached ones.
+        ``attention_mask`` [B, T]: 1 = real token, 0 = padding. ``labels`` are aligned with
+        the logits (make them with ``minilm.objectives.clm.clm_labels``); unlike Hugging
+        Face's GPT-2 the model does not shift them, so ``labels=input_ids`` is refused.
+        With a ``cache``, ``input_ids`` holds only the new tokens, the positions continue
+        from the cached ones and ``attention_mask`` covers cached and new tokens.
         """
         past = 0 if cache is None else len(cache)
         h = self.embed(input_ids, past_length=past)
+        if labels is not None:
+            check_shifted_labels(labels, input_ids, builder="minilm.objectives.clm.clm_labels(input_ids)")
         # A causal mask needs no tensor at all (SDPA's is_causal) unless padding is present.
-        mask = None if attention_mask is None else causal_padding_mask(attention_mask)
+        mask = None
+        if attention_mask is not None:
+            real = check_attention_mask(attention_mask, input_ids, length=past + input_ids.shape[1])
+            mask = causal_padding_mask(real)[:, past:]  # the rows of the new tokens
         out = self.transformer(h, mask=mask, is_causal=mask is None, cache=cache,
                                output_attentions=output_attentions)
         logits = self.lm_head(out.hidden_states)

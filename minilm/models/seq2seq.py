@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from minilm.checks import check_tensor
+from minilm.checks import check_attention_mask, check_shifted_labels, check_tensor
 from minilm.generate import generate_seq2seq
 from minilm.masks import causal_padding_mask, cross_mask, padding_mask
 from minilm.models.common import IGNORE_INDEX, ModelOutput, token_cross_entropy
@@ -78,8 +78,10 @@ class Seq2Seq(nn.Module):
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *,
                output_attentions: bool = False) -> StackOutput:
         """Source [B, S] -> encoder states [B, S, d], bidirectional with padding hidden."""
-        mask = None if attention_mask is None else padding_mask(_same_shape(attention_mask, input_ids))
         h = self.embed_source(input_ids)
+        mask = None
+        if attention_mask is not None:
+            mask = padding_mask(check_attention_mask(attention_mask, input_ids))
         return self.stack.encoder(h, mask=mask, output_attentions=output_attentions)
 
     def forward(self, input_ids: torch.Tensor, *, decoder_input_ids: torch.Tensor,
@@ -89,8 +91,11 @@ class Seq2Seq(nn.Module):
                 cache: KVCache | None = None, output_attentions: bool = False) -> ModelOutput:
         """``input_ids`` [B, S] (source) and ``decoder_input_ids`` [B, T] -> ``logits`` [B, T, vocab].
 
-        ``labels`` [B, T] are aligned with the logits (see ``shift_right``). Pass
-        ``encoder_outputs`` to reuse an encoding and ``cache`` to decode one token at a time.
+        ``attention_mask`` [B, S] and ``decoder_attention_mask`` [B, T] are padding masks
+        (1 = real token, 0 = padding). ``labels`` [B, T] are aligned with the logits and
+        ``decoder_input_ids = shift_right(labels)``; ``labels=decoder_input_ids`` is refused.
+        Pass ``encoder_outputs`` to reuse an encoding and ``cache`` to decode one token at a
+        time (``decoder_attention_mask`` then covers the cached and the new tokens).
         """
         check_tensor(decoder_input_ids, "decoder_input_ids", ndim=2, integer=True)
         if encoder_outputs is None:
@@ -98,11 +103,17 @@ class Seq2Seq(nn.Module):
         past = 0 if cache is None else len(cache)
         tgt = self.embed_target(decoder_input_ids, past_length=past)
         T = decoder_input_ids.shape[1]
-        tgt_mask = None
+        tgt_mask = src_mask = None
         if decoder_attention_mask is not None:
-            tgt_mask = causal_padding_mask(_same_shape(decoder_attention_mask, decoder_input_ids,
-                                                       "decoder_attention_mask", "decoder_input_ids"))
-        src_mask = None if attention_mask is None else cross_mask(attention_mask, T)
+            real = check_attention_mask(decoder_attention_mask, decoder_input_ids, length=past + T,
+                                        name="decoder_attention_mask", like_name="decoder_input_ids")
+            tgt_mask = causal_padding_mask(real)[:, past:]  # the rows of the new tokens
+        if attention_mask is not None:
+            real = check_attention_mask(attention_mask, encoder_outputs.hidden_states)
+            src_mask = cross_mask(real, T)
+        if labels is not None:
+            check_shifted_labels(labels, decoder_input_ids, inputs_name="decoder_input_ids",
+                                 builder="decoder_input_ids = minilm.models.seq2seq.shift_right(labels)")
         _, dec = self.stack(None, tgt, tgt_mask=tgt_mask, cross_mask=src_mask, cache=cache,
                             encoder_out=encoder_outputs, output_attentions=output_attentions)
         logits = self.lm_head(dec.hidden_states)
@@ -123,11 +134,3 @@ class Seq2Seq(nn.Module):
         return generate_seq2seq(self, input_ids, start_id=start_id, max_new_tokens=max_new_tokens,
                                 attention_mask=attention_mask, eos_token_id=eos_token_id,
                                 temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
-
-
-def _same_shape(mask, ids, mask_name="attention_mask", ids_name="input_ids"):
-    check_tensor(mask, mask_name, ndim=2)
-    if mask.shape != ids.shape:
-        raise ValueError(f"{mask_name} must have the shape of {ids_name} {tuple(ids.shape)}, "
-                         f"got {tuple(mask.shape)}")
-    return mask

@@ -96,7 +96,8 @@ def check_attention_mask(attention_mask, like: torch.Tensor | None = None, *,
         ok = attention_mask.dim() == 2
     else:
         B, T = like.shape[0], like.shape[1] if length is None else length
-        want = f"[B, T] = ({B}, {T}), like {like_name}"
+        cached = " plus the cached tokens" if T != like.shape[1] else ""
+        want = f"[B, T] = ({B}, {T}), like {like_name}{cached}"
         ok = tuple(attention_mask.shape) == (B, T)
     if not ok:
         matrix = f"; a full attention matrix goes through {matrix_argument}" if matrix_argument else ""

@@ -6,6 +6,7 @@ import torch
 
 from minilm.checkpoint import load_checkpoint, save_checkpoint
 from minilm.models import IGNORE_INDEX, Seq2Seq, Seq2SeqConfig, shift_right
+from minilm.nn import KVCache
 from minilm.train import train
 
 V, PAD, START, EOS = 40, 0, 5, 7
@@ -72,6 +73,20 @@ def test_cached_generation_matches_recomputing(model):
             next_id = model(src, decoder_input_ids=ids).logits[:, -1].argmax(-1, keepdim=True)
             ids = torch.cat([ids, next_id], dim=1)
     assert torch.equal(fast, ids)
+
+
+def test_cached_decoding_with_a_padded_target_matches_one_pass(model):
+    """decoder_attention_mask covers the cached and the new target tokens."""
+    src = torch.randint(10, V, (2, 7))
+    tgt = torch.randint(10, V, (2, 6))
+    mask = torch.ones(2, 6, dtype=torch.long)
+    mask[0, :2] = 0  # a left-padded target row
+    with torch.no_grad():
+        full = model(src, decoder_input_ids=tgt, decoder_attention_mask=mask).logits
+        cache, memory = KVCache(model.config.n_layers), model.encode(src)
+        steps = [model(src, decoder_input_ids=tgt[:, t:t + 1], decoder_attention_mask=mask[:, :t + 1],
+                       encoder_outputs=memory, cache=cache).logits for t in range(6)]
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-5, rtol=1e-4)
 
 
 def test_bad_inputs_name_the_argument(model):

@@ -96,7 +96,7 @@ def check_attention_mask(attention_mask, like: torch.Tensor | None = None, *,
         ok = attention_mask.dim() == 2
     else:
         B, T = like.shape[0], like.shape[1] if length is None else length
-        cached = " plus the cached tokens" if T != like.shape[1] else ""
+        cached = " plus the cached tokens" if like.shape[1] != T else ""
         want = f"[B, T] = ({B}, {T}), like {like_name}{cached}"
         ok = tuple(attention_mask.shape) == (B, T)
     if not ok:

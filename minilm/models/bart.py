@@ -72,8 +72,7 @@ class BartConfig(Seq2SeqConfig):
         often collapses its encoder early in training (every output the same vector) and
         its decoder settles for an unconditional LM; one layer per stack does not.
         """
-        return cls(**{"vocab_size": vocab_size, "max_len": 128, "d_model": 64, "n_layers": 2,
-                      "n_heads": 4, **overrides})
+        return super().tiny(vocab_size, **{"max_len": 128, **overrides})
 
     @classmethod
     def base(cls, vocab_size: int = 50265, **overrides) -> BartConfig:

@@ -48,12 +48,6 @@ class BertConfig(TransformerConfig):
     norm_first: bool = False  # post-LN, as in the paper (and the Transformer)
     n_segments: int = 2       # token_type_ids 0 (A) and 1 (B)
 
-    @classmethod
-    def tiny(cls, vocab_size: int, **overrides) -> BertConfig:
-        """Smallest useful preset, for tests and ``MINILM_FAST=1`` notebooks."""
-        return cls(**{"vocab_size": vocab_size, "max_len": 64, "d_model": 64, "n_layers": 2,
-                      "n_heads": 4, **overrides})
-
 
 @dataclass
 class BertOutput(ModelOutput):

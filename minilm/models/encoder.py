@@ -29,12 +29,6 @@ from minilm.nn import Embeddings, TransformerConfig, TransformerStack, init_weig
 class EncoderConfig(TransformerConfig):
     """Encoder sizes; the defaults (2 layers, d=128) train on the course corpus in seconds."""
 
-    @classmethod
-    def tiny(cls, vocab_size: int, **overrides) -> EncoderConfig:
-        """Smallest useful preset, for tests and ``MINILM_FAST=1`` notebooks."""
-        return cls(**{"vocab_size": vocab_size, "max_len": 64, "d_model": 64, "n_layers": 2,
-                      "n_heads": 4, **overrides})
-
 
 def encoder_mask(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                  attention_matrix: torch.Tensor | None = None) -> torch.Tensor | None:

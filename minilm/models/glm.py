@@ -41,12 +41,6 @@ class GLMConfig(TransformerConfig):
         if self.position != "2d":
             raise ValueError(f"GLM needs position='2d' (GLM-4), got {self.position!r}")
 
-    @classmethod
-    def tiny(cls, vocab_size: int, **overrides) -> GLMConfig:
-        """Smallest useful preset, for tests and ``MINILM_FAST=1`` notebooks."""
-        return cls(**{"vocab_size": vocab_size, "max_len": 64, "d_model": 64, "n_layers": 2,
-                      "n_heads": 4, **overrides})
-
 
 class GLM(nn.Module):
     """A GLM: 2D-position embeddings, a Transformer under the Part A/B mask, a tied LM head."""

@@ -30,12 +30,6 @@ from minilm.nn import Embeddings, KVCache, TransformerConfig, TransformerStack, 
 class GPTConfig(TransformerConfig):
     """GPT sizes; the defaults (2 layers, d=128, k=128) train on the course corpus in seconds."""
 
-    @classmethod
-    def tiny(cls, vocab_size: int, **overrides) -> GPTConfig:
-        """Smallest useful preset, for tests and ``MINILM_FAST=1`` notebooks."""
-        return cls(**{"vocab_size": vocab_size, "max_len": 64, "d_model": 64, "n_layers": 2,
-                      "n_heads": 4, **overrides})
-
 
 class GPT(nn.Module):
     """Decoder-only Transformer LM with tied input/output embeddings."""

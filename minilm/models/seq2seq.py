@@ -34,12 +34,6 @@ from minilm.nn import Embeddings, EncoderDecoderStack, KVCache, StackOutput, Tra
 class Seq2SeqConfig(TransformerConfig):
     """Sizes of both stacks (each has ``n_layers`` blocks); defaults train in seconds on CPU."""
 
-    @classmethod
-    def tiny(cls, vocab_size: int, **overrides) -> Seq2SeqConfig:
-        """Smallest useful preset, for tests and ``MINILM_FAST=1`` notebooks."""
-        return cls(**{"vocab_size": vocab_size, "max_len": 64, "d_model": 64, "n_layers": 2,
-                      "n_heads": 4, **overrides})
-
 
 def shift_right(labels: torch.Tensor, *, start_id: int, pad_id: int) -> torch.Tensor:
     """Decoder inputs from labels: ``[start, y_1, ..., y_{T-1}]``; -100 labels become ``pad_id``.
@@ -114,8 +108,8 @@ class Seq2Seq(nn.Module):
         if labels is not None:
             check_shifted_labels(labels, decoder_input_ids, inputs_name="decoder_input_ids",
                                  builder="decoder_input_ids = minilm.models.seq2seq.shift_right(labels)")
-        _, dec = self.stack(None, tgt, tgt_mask=tgt_mask, cross_mask=src_mask, cache=cache,
-                            encoder_out=encoder_outputs, output_attentions=output_attentions)
+        dec = self.stack(tgt, encoder_outputs, tgt_mask=tgt_mask, cross_mask=src_mask, cache=cache,
+                         output_attentions=output_attentions)
         logits = self.lm_head(dec.hidden_states)
         loss = None if labels is None else token_cross_entropy(logits, labels)
         return ModelOutput(loss=loss, logits=logits, hidden_states=dec.hidden_states,

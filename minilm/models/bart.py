@@ -31,17 +31,14 @@ from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 
 from minilm.checks import (
-    check_attention_mask,
     check_context_length,
     check_positive_int,
     check_tensor,
     check_token_ids,
 )
 from minilm.generate import generate_seq2seq
-from minilm.masks import padding_mask
 from minilm.models.common import IGNORE_INDEX
 from minilm.models.seq2seq import Seq2Seq, Seq2SeqConfig, shift_right
-from minilm.nn import StackOutput
 from minilm.objectives.denoising import sentence_permutation, text_infilling
 
 __all__ = ["BartConfig", "Bart", "shift_right", "generate_seq2seq", "seq2seq_batch", "denoising_batch",
@@ -135,16 +132,6 @@ class Bart(Seq2Seq):
         check_context_length(past_length + T, self.config.max_len, "decoder_input_ids")
         positions = self.decoder_position.weight[past_length:past_length + T]
         return self._embed(self.embed.token(decoder_input_ids), positions, self.decoder_layernorm_embedding)
-
-    def encode(self, input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None, *,
-               inputs_embeds: torch.Tensor | None = None, output_attentions: bool = False) -> StackOutput:
-        """Source ids [B, S] (or ``inputs_embeds`` [B, S, d]) -> encoder states [B, S, d]."""
-        h = self.embed_source(input_ids, inputs_embeds=inputs_embeds)
-        mask = None
-        if attention_mask is not None:
-            like = "input_ids" if inputs_embeds is None else "inputs_embeds"
-            mask = padding_mask(check_attention_mask(attention_mask, h, like_name=like))
-        return self.stack.encoder(h, mask=mask, output_attentions=output_attentions)
 
 
 # --------------------------------------------------------------------------- batches

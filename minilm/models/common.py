@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from minilm.checks import check_labels
+from minilm.nn import Embeddings, StackOutput, TransformerConfig, TransformerStack, init_weights
 
 IGNORE_INDEX = -100  # label value meaning "no prediction here" (padding, unmasked tokens)
 
@@ -45,6 +47,29 @@ def token_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Ten
     total = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels,
                             ignore_index=IGNORE_INDEX, reduction="sum")
     return total / (labels != IGNORE_INDEX).sum().clamp(min=1)
+
+
+class TransformerLM(nn.Module):
+    """What GPT and the encoder LM share: h_0 = U W_e + W_p (``Embeddings``), L blocks
+    (``TransformerStack``), and an output layer that reuses W_e when ``tie_embeddings``:
+    P(u) = softmax(h_L W_e^T). Each model's ``forward`` decides the attention mask."""
+
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        self.config = config
+        self.embed = Embeddings(config)
+        self.transformer = TransformerStack(config)
+        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        init_weights(self, config.n_layers)
+        if config.tie_embeddings:
+            self.lm_head.weight = self.embed.token.weight
+
+    def language_model_output(self, out: StackOutput, labels: torch.Tensor | None) -> ModelOutput:
+        """The logits of the top states, and their loss when ``labels`` are given."""
+        logits = self.lm_head(out.hidden_states)
+        loss = None if labels is None else token_cross_entropy(logits, labels)
+        return ModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
+                           attentions=out.attentions)
 
 
 def count_parameters(model: torch.nn.Module) -> int:

@@ -17,12 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from minilm.checks import check_attention_mask, check_attention_matrix
 from minilm.masks import combine, padding_mask
-from minilm.models.common import ModelOutput, token_cross_entropy
-from minilm.nn import Embeddings, TransformerConfig, TransformerStack, init_weights
+from minilm.models.common import ModelOutput, TransformerLM
+from minilm.nn import TransformerConfig
 
 
 @dataclass
@@ -45,18 +44,8 @@ def encoder_mask(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = 
     return combine(*masks) if masks else None
 
 
-class EncoderLM(nn.Module):
-    """Bidirectional Transformer with a tied masked-LM head."""
-
-    def __init__(self, config: EncoderConfig):
-        super().__init__()
-        self.config = config
-        self.embed = Embeddings(config)
-        self.transformer = TransformerStack(config)
-        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
-        init_weights(self, config.n_layers)
-        if config.tie_embeddings:
-            self.lm_head.weight = self.embed.token.weight
+class EncoderLM(TransformerLM):
+    """Bidirectional Transformer LM: the parts of ``TransformerLM`` under a padding mask."""
 
     def forward(self, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None,
                 attention_matrix: torch.Tensor | None = None,
@@ -71,7 +60,4 @@ class EncoderLM(nn.Module):
         h = self.embed(input_ids, position_ids=position_ids, token_type_ids=token_type_ids)
         mask = encoder_mask(input_ids, attention_mask, attention_matrix)
         out = self.transformer(h, mask=mask, output_attentions=output_attentions)
-        logits = self.lm_head(out.hidden_states)
-        loss = None if labels is None else token_cross_entropy(logits, labels)
-        return ModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                           attentions=out.attentions)
+        return self.language_model_output(out, labels)

@@ -18,12 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from minilm.checks import check_attention_mask, check_shifted_labels
 from minilm.masks import causal_padding_mask
-from minilm.models.common import ModelOutput, token_cross_entropy
-from minilm.nn import Embeddings, KVCache, TransformerConfig, TransformerStack, init_weights
+from minilm.models.common import ModelOutput, TransformerLM
+from minilm.nn import KVCache, TransformerConfig
 
 
 @dataclass
@@ -31,18 +30,8 @@ class GPTConfig(TransformerConfig):
     """GPT sizes; the defaults (2 layers, d=128, k=128) train on the course corpus in seconds."""
 
 
-class GPT(nn.Module):
-    """Decoder-only Transformer LM with tied input/output embeddings."""
-
-    def __init__(self, config: GPTConfig):
-        super().__init__()
-        self.config = config
-        self.embed = Embeddings(config)                  # U W_e + W_p
-        self.transformer = TransformerStack(config)      # L causal blocks
-        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
-        init_weights(self, config.n_layers)
-        if config.tie_embeddings:
-            self.lm_head.weight = self.embed.token.weight  # P(u) = softmax(h_L W_e^T)
+class GPT(TransformerLM):
+    """Decoder-only Transformer LM: the parts of ``TransformerLM`` under a causal mask."""
 
     def forward(self, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, cache: KVCache | None = None,
@@ -66,10 +55,7 @@ class GPT(nn.Module):
             mask = causal_padding_mask(real)[:, past:]  # the rows of the new tokens
         out = self.transformer(h, mask=mask, is_causal=mask is None, cache=cache,
                                output_attentions=output_attentions)
-        logits = self.lm_head(out.hidden_states)
-        loss = None if labels is None else token_cross_entropy(logits, labels)
-        return ModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                           attentions=out.attentions)
+        return self.language_model_output(out, labels)
 
     def new_cache(self) -> KVCache:
         return KVCache(self.config.n_layers)

@@ -61,21 +61,26 @@ class Seq2Seq(nn.Module):
             self.lm_head.weight = self.embed.token.weight
 
     # Subclasses (BART) change how tokens become vectors by overriding these two.
-    def embed_source(self, input_ids: torch.Tensor) -> torch.Tensor:
+    def embed_source(self, input_ids: torch.Tensor | None, *,
+                     inputs_embeds: torch.Tensor | None = None) -> torch.Tensor:
         """Source ids [B, S] -> the encoder's input vectors [B, S, d]."""
+        if inputs_embeds is not None:
+            raise ValueError("inputs_embeds: this model embeds token ids only (Bart also takes vectors)")
         return self.embed(input_ids)
 
     def embed_target(self, decoder_input_ids: torch.Tensor, *, past_length: int = 0) -> torch.Tensor:
         """Target ids [B, T] -> the decoder's input vectors; positions start at ``past_length``."""
         return self.embed(decoder_input_ids, past_length=past_length)
 
-    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *,
-               output_attentions: bool = False) -> StackOutput:
-        """Source [B, S] -> encoder states [B, S, d], bidirectional with padding hidden."""
-        h = self.embed_source(input_ids)
+    def encode(self, input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None, *,
+               inputs_embeds: torch.Tensor | None = None, output_attentions: bool = False) -> StackOutput:
+        """Source [B, S] (or vectors ``inputs_embeds`` [B, S, d], see ``embed_source``) ->
+        encoder states [B, S, d], bidirectional with padding hidden."""
+        h = self.embed_source(input_ids, inputs_embeds=inputs_embeds)
         mask = None
         if attention_mask is not None:
-            mask = padding_mask(check_attention_mask(attention_mask, input_ids))
+            like = "input_ids" if inputs_embeds is None else "inputs_embeds"
+            mask = padding_mask(check_attention_mask(attention_mask, h, like_name=like))
         return self.stack.encoder(h, mask=mask, output_attentions=output_attentions)
 
     def forward(self, input_ids: torch.Tensor, *, decoder_input_ids: torch.Tensor,

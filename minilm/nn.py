@@ -240,9 +240,9 @@ class Block(nn.Module):
     def forward(self, x, *, mask=None, is_causal=False, context=None, context_mask=None,
                 cache: KVCache | None = None, layer: int = 0, need_weights=False):
         """Returns ``(x, self-attention weights, cross-attention weights)``."""
-        pre = self.norm_first  # pre-LN: x + f(LN(x)); post-LN: LN(x + f(x))
         self_cache, cross_cache = (None, None) if cache is None else (cache.self_attn[layer],
                                                                       cache.cross_attn[layer])
+        pre = self.norm_first  # pre-LN: x + f(LN(x)); post-LN: LN(x + f(x))
         out, self_weights = self.attn(self.ln_attn(x) if pre else x, mask=mask, is_causal=is_causal,
                                       cache=self_cache, need_weights=need_weights)
         x = x + self.dropout(out) if pre else self.ln_attn(x + self.dropout(out))

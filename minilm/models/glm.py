@@ -20,12 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from minilm.checks import check_attention_mask, check_shifted_labels
 from minilm.masks import combine, glm_mask, padding_mask
-from minilm.models.common import ModelOutput, token_cross_entropy
-from minilm.nn import Embeddings, TransformerConfig, TransformerStack, init_weights
+from minilm.models.common import ModelOutput, TransformerLM, token_cross_entropy
+from minilm.nn import TransformerConfig
 
 
 @dataclass
@@ -42,17 +41,8 @@ class GLMConfig(TransformerConfig):
             raise ValueError(f"GLM needs position='2d' (GLM-4), got {self.position!r}")
 
 
-class GLM(nn.Module):
-    """A GLM: 2D-position embeddings, a Transformer under the Part A/B mask, a tied LM head."""
-
-    def __init__(self, config: GLMConfig):
-        super().__init__()
-        self.config = config
-        self.embed = Embeddings(config)
-        self.transformer = TransformerStack(config)
-        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
-        init_weights(self, config.n_layers)
-        self.lm_head.weight = self.embed.token.weight  # a single linear output layer, tied
+class GLM(TransformerLM):
+    """A GLM: ``TransformerLM``'s parts with 2D-position embeddings, under the Part A/B mask."""
 
     def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor, sep: torch.Tensor | int,
                 *, attention_mask: torch.Tensor | None = None, labels: torch.Tensor | None = None,

@@ -276,10 +276,12 @@ class Embeddings(nn.Module):
         self.dropout = nn.Dropout(c.dropout)
 
     def forward(self, input_ids: torch.Tensor, *, position_ids: torch.Tensor | None = None,
-                token_type_ids: torch.Tensor | None = None, past_length: int = 0) -> torch.Tensor:
-        check_token_ids(input_ids, "input_ids", self.vocab_size, ndim=2)
+                token_type_ids: torch.Tensor | None = None, past_length: int = 0,
+                name: str = "input_ids") -> torch.Tensor:
+        """``name`` is what errors call ``input_ids`` (e.g. ``decoder_input_ids``)."""
+        check_token_ids(input_ids, name, self.vocab_size, ndim=2)
         B, T = input_ids.shape
-        check_context_length(past_length + T, self.max_len)
+        check_context_length(past_length + T, self.max_len, name)
         h = self.token(input_ids)
         if self.kind == "2d":
             if position_ids is None or position_ids.dim() != 3 or position_ids.shape[1] != 2:

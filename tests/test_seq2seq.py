@@ -98,6 +98,8 @@ def test_bad_inputs_name_the_argument(model):
         model(src, decoder_input_ids=tgt, attention_mask=torch.ones(2, 9))
     with pytest.raises(TypeError, match="decoder_input_ids"):
         model(src, decoder_input_ids=tgt.float())
+    with pytest.raises(ValueError, match="decoder_input_ids has length 65"):  # a too-long target
+        model(src, decoder_input_ids=torch.randint(10, V, (2, 65)))
     with pytest.raises(ValueError, match="input_ids"):
         model(src + V, decoder_input_ids=tgt)
     with pytest.raises(ValueError, match="max_new_tokens"):

@@ -70,17 +70,16 @@ class Seq2Seq(nn.Module):
 
     def embed_target(self, decoder_input_ids: torch.Tensor, *, past_length: int = 0) -> torch.Tensor:
         """Target ids [B, T] -> the decoder's input vectors; positions start at ``past_length``."""
-        return self.embed(decoder_input_ids, past_length=past_length)
+        return self.embed(decoder_input_ids, past_length=past_length, name="decoder_input_ids")
 
     def encode(self, input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None, *,
                inputs_embeds: torch.Tensor | None = None, output_attentions: bool = False) -> StackOutput:
         """Source [B, S] (or vectors ``inputs_embeds`` [B, S, d], see ``embed_source``) ->
         encoder states [B, S, d], bidirectional with padding hidden."""
         h = self.embed_source(input_ids, inputs_embeds=inputs_embeds)
-        mask = None
-        if attention_mask is not None:
-            like = "input_ids" if inputs_embeds is None else "inputs_embeds"
-            mask = padding_mask(check_attention_mask(attention_mask, h, like_name=like))
+        like = "input_ids" if inputs_embeds is None else "inputs_embeds"
+        mask = None if attention_mask is None else padding_mask(
+            check_attention_mask(attention_mask, h, like_name=like))
         return self.stack.encoder(h, mask=mask, output_attentions=output_attentions)
 
     def forward(self, input_ids: torch.Tensor, *, decoder_input_ids: torch.Tensor,
@@ -90,13 +89,11 @@ class Seq2Seq(nn.Module):
                 cache: KVCache | None = None, output_attentions: bool = False) -> ModelOutput:
         """``input_ids`` [B, S] (source) and ``decoder_input_ids`` [B, T] -> ``logits`` [B, T, vocab].
 
-        ``attention_mask`` [B, S] and ``decoder_attention_mask`` [B, T] are padding masks
-        (1 = real token, 0 = padding). ``labels`` [B, T] are aligned with the logits and
-        ``decoder_input_ids = shift_right(labels)``; ``labels=decoder_input_ids`` is refused.
-        Pass ``encoder_outputs`` to reuse an encoding and ``cache`` to decode one token at a
-        time (``decoder_attention_mask`` then covers the cached and the new tokens).
+        Padding masks (1 = real token): ``attention_mask`` [B, S], ``decoder_attention_mask``
+        [B, T] (with a ``cache``: the cached and the new tokens). ``labels`` [B, T] are aligned
+        with the logits, ``decoder_input_ids = shift_right(labels)``: never ``labels=decoder_input_ids``.
+        Pass ``encoder_outputs`` to reuse an encoding and ``cache`` to decode one token at a time.
         """
-        check_tensor(decoder_input_ids, "decoder_input_ids", ndim=2, integer=True)
         if encoder_outputs is None:
             encoder_outputs = self.encode(input_ids, attention_mask, output_attentions=output_attentions)
         past = 0 if cache is None else len(cache)

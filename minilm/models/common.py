@@ -1,4 +1,4 @@
-"""What every minilm model returns, and the one loss they all share.
+"""What every minilm model returns, the one loss they all share, and the parts of a Transformer LM.
 
 Hugging Face names on purpose: ``loss``, ``logits``, ``hidden_states``, ``attentions``,
 and labels of -100 for positions the loss ignores. A learner who later opens
@@ -50,7 +50,7 @@ def token_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Ten
 
 
 class TransformerLM(nn.Module):
-    """What GPT and the encoder LM share: h_0 = U W_e + W_p (``Embeddings``), L blocks
+    """What GPT, the encoder LM and GLM share: h_0 = U W_e + W_p (``Embeddings``), L blocks
     (``TransformerStack``), and an output layer that reuses W_e when ``tie_embeddings``:
     P(u) = softmax(h_L W_e^T). Each model's ``forward`` decides the attention mask."""
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -129,23 +130,7 @@ class Attention(nn.Module):
 
         Returns ``(output [B, T, d], weights [B, n_heads, T, S] or None)``.
         """
-        if self.cross:
-            if context is None:
-                raise ValueError("cross-attention needs a context (the encoder's hidden states)")
-            q = self.q_proj(x)
-            if cache is not None and cache.k is not None:
-                k = v = None  # the encoder's keys and values are already cached
-            else:
-                k, v = self.kv_proj(context).chunk(2, dim=-1)
-        else:
-            q, k, v = self.qkv_proj(x).chunk(3, dim=-1)
-        q = rearrange(q, "b t (h d) -> b h t d", h=self.n_heads)
-        if k is not None:
-            k = rearrange(k, "b s (h d) -> b h s d", h=self.n_heads)
-            v = rearrange(v, "b s (h d) -> b h s d", h=self.n_heads)
-        if cache is not None:
-            k, v = cache.append(k, v) if k is not None else (cache.k, cache.v)
-
+        q, k, v = self.qkv_heads(x, context, cache)  # [B, h, T, d_head], keys and values [B, h, S, d_head]
         T, S = q.shape[2], k.shape[2]
         if is_causal and (S != T or mask is not None or need_weights or not self.use_sdpa):
             # SDPA's is_causal aligns the triangle top-left, which is wrong once a cache
@@ -165,6 +150,21 @@ class Attention(nn.Module):
             weights = None
         y = rearrange(y, "b h t d -> b t (h d)")  # concatenate the heads
         return self.out_proj(y), weights
+
+    def qkv_heads(self, x: torch.Tensor, context: torch.Tensor | None, cache: KV | None):
+        """Q from ``x``; K and V from ``x`` (self-attention) or ``context`` (cross-attention),
+        after the cached ones; each split into heads, [B, n_heads, length, d_head]."""
+        split = partial(rearrange, pattern="b t (h d) -> b h t d", h=self.n_heads)
+        if not self.cross:
+            q, k, v = map(split, self.qkv_proj(x).chunk(3, dim=-1))
+        else:
+            if context is None:
+                raise ValueError("cross-attention needs a context (the encoder's hidden states)")
+            q = split(self.q_proj(x))
+            if cache is not None and cache.k is not None:  # the encoder's, computed at the first step
+                return q, cache.k, cache.v
+            k, v = map(split, self.kv_proj(context).chunk(2, dim=-1))
+        return (q, k, v) if cache is None else (q, *cache.append(k, v))
 
 
 def explicit_attention(q, k, v, *, mask=None, dropout: float = 0.0):

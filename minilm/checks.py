@@ -146,15 +146,13 @@ def check_shifted_labels(labels: torch.Tensor, inputs: torch.Tensor, *, builder:
     if labels.shape != inputs.shape or torch.compiler.is_compiling():
         return  # the loss reports a shape mismatch itself
     scored = labels != ignore_index
-    if not bool(scored.any()) or not bool((labels == inputs)[scored].all()):
-        return
-    next_token = (labels[..., :-1] == inputs[..., 1:]) | ~scored[..., :-1]
-    if bool(next_token.all()):
-        return
-    raise ValueError(
-        f"labels equal {inputs_name} at every scored position, so the model would learn to copy "
-        f"its input. Here labels are aligned with the predictions: labels[t] is the token after "
-        f"{inputs_name}[t] (-100 where there is none); build them with {builder}")
+    copies = scored.any() & ((labels == inputs) | ~scored).all()
+    next_tokens = ((labels[..., :-1] == inputs[..., 1:]) | ~scored[..., :-1]).all()
+    if bool(copies & ~next_tokens):  # one read back from the device
+        raise ValueError(
+            f"labels equal {inputs_name} at every scored position, so the model would learn to copy "
+            f"its input. Here labels are aligned with the predictions: labels[t] is the token after "
+            f"{inputs_name}[t] (-100 where there is none); build them with {builder}")
 
 
 def labels_tensor(labels, n: int, *, per: str = "example") -> torch.Tensor:

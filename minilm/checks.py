@@ -163,6 +163,84 @@ def check_file(path, name: str = "path", *, what: str = "file") -> Path:
     return path
 
 
+def check_attention_mask(attention_mask, like: torch.Tensor | None = None, *,
+                         name: str = "attention_mask", like_name: str = "input_ids",
+                         length: int | None = None, matrix_argument: str | None = None) -> torch.Tensor:
+    """The Hugging Face ``attention_mask``: the [B, T] padding mask, 1 (or True) = real
+    token and 0 (or False) = padding, in any dtype; returned as bool.
+
+    ``like`` is the tensor it pads (``input_ids`` [B, T], or embeddings [B, T, d]); the
+    mask must have its batch size and length (``length`` instead of T when a cache holds
+    earlier tokens). A [B, T] mask is never read as a [T, T] attention matrix, even when
+    B == T, and never broadcast from one row to the batch. ``matrix_argument`` names the
+    model's argument for a full attention matrix, for the error message.
+    """
+    if not isinstance(attention_mask, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(attention_mask).__name__}")
+    if like is None:
+        want = "[B, T]"
+        ok = attention_mask.dim() == 2
+    else:
+        B, T = like.shape[0], like.shape[1] if length is None else length
+        cached = " plus the cached tokens" if like.shape[1] != T else ""
+        want = f"[B, T] = ({B}, {T}), like {like_name}{cached}"
+        ok = tuple(attention_mask.shape) == (B, T)
+    if not ok:
+        matrix = f"; a full attention matrix goes through {matrix_argument}" if matrix_argument else ""
+        raise ValueError(f"{name} must be the padding mask of shape {want} (1 = real token, "
+                         f"0 = padding), got shape {tuple(attention_mask.shape)}{matrix}")
+    if attention_mask.is_complex():
+        raise TypeError(f"{name} must be a bool, integer or float tensor, got {attention_mask.dtype}")
+    if attention_mask.dtype != torch.bool and not torch.compiler.is_compiling():
+        binary = (attention_mask == 0) | (attention_mask == 1)
+        if not bool(binary.all()):
+            raise ValueError(f"{name} must hold only 0 and 1 (1 = real token, 0 = padding), "
+                             f"got {attention_mask[~binary][0].item()}")
+    return attention_mask.bool()
+
+
+def check_attention_matrix(matrix, batch_size: int, T: int, *,
+                           name: str = "attention_matrix") -> torch.Tensor:
+    """A full attention matrix: bool [T, T] or [B, T, T], True = query i may attend to key j
+    (e.g. ``minilm.masks.prefix_lm_mask``)."""
+    check_tensor(matrix, name, ndim=(2, 3), dtype=torch.bool)
+    if tuple(matrix.shape[-2:]) != (T, T) or (matrix.dim() == 3 and matrix.shape[0] not in (1, batch_size)):
+        raise ValueError(f"{name} must be a bool [T, T] or [B, T, T] matrix with B={batch_size}, T={T} "
+                         f"(True = query may attend key), got shape {tuple(matrix.shape)}")
+    return matrix
+
+
+def check_labels(labels, n_classes: int, *, name: str = "labels", ignore_index: int = -100) -> torch.Tensor:
+    """Targets of a token-level loss: an integer tensor of ids in [0, n_classes), or
+    ``ignore_index`` (-100) where nothing is scored."""
+    check_tensor(labels, name, integer=True, non_empty=False)
+    if labels.numel() and not torch.compiler.is_compiling():
+        valid = (labels == ignore_index) | ((labels >= 0) & (labels < n_classes))
+        if not bool(valid.all()):
+            raise ValueError(f"{name} must hold ids in [0, {n_classes}) or {ignore_index} (ignored), "
+                             f"got {labels[~valid][0].item()}")
+    return labels
+
+
+def check_shifted_labels(labels: torch.Tensor, inputs: torch.Tensor, *, builder: str,
+                         inputs_name: str = "input_ids", ignore_index: int = -100) -> None:
+    """A causal model's ``labels`` are already shifted: ``labels[t]`` is the token *after*
+    ``inputs[t]``. Labels equal to the inputs (the Hugging Face habit ``labels=input_ids``,
+    where the model shifts) would train it to copy its input, so they are refused, with a
+    pointer to ``builder``, the function that makes the right ones. A run of one repeated
+    token, whose labels read the same either way, is accepted."""
+    if labels.shape != inputs.shape or torch.compiler.is_compiling():
+        return  # the loss reports a shape mismatch itself
+    scored = labels != ignore_index
+    copies = scored.any() & ((labels == inputs) | ~scored).all()
+    next_tokens = ((labels[..., :-1] == inputs[..., 1:]) | ~scored[..., :-1]).all()
+    if bool(copies & ~next_tokens):  # one read back from the device
+        raise ValueError(
+            f"labels equal {inputs_name} at every scored position, so the model would learn to copy "
+            f"its input. Here labels are aligned with the predictions: labels[t] is the token after "
+            f"{inputs_name}[t] (-100 where there is none); build them with {builder}")
+
+
 def labels_tensor(labels, n: int, *, per: str = "example") -> torch.Tensor:
     """Class labels handed to a batch builder (a list, a tuple or a tensor) as a long tensor
     holding one entry per ``per``; ``n`` is how many there must be."""

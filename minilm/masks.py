@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import torch
 
-from minilm.checks import check_positive_int, check_size, check_tensor
+from minilm.checks import check_attention_mask, check_positive_int, check_size, check_tensor
 from minilm.constants import MAX_MASK_ELEMENTS
 
 __all__ = [
@@ -69,11 +69,10 @@ def causal_padding_mask(attention_mask: torch.Tensor) -> torch.Tensor:
     Each query also keeps its own position, so a left-padded row (a pad query whose
     earlier keys are all pads) still has one key to attend to instead of none (NaN).
     """
-    check_tensor(attention_mask, "attention_mask", ndim=2)
-    T = attention_mask.shape[1]
-    causal = causal_mask(T, device=attention_mask.device)
-    keys = attention_mask.bool().unsqueeze(1)  # [B, 1, T]
-    return causal & (keys | torch.eye(T, dtype=torch.bool, device=attention_mask.device))
+    keys = check_attention_mask(attention_mask).unsqueeze(1)  # [B, 1, T]
+    T = keys.shape[2]
+    causal = causal_mask(T, device=keys.device)
+    return causal & (keys | torch.eye(T, dtype=torch.bool, device=keys.device))
 
 
 def padding_mask(attention_mask: torch.Tensor) -> torch.Tensor:
@@ -83,8 +82,7 @@ def padding_mask(attention_mask: torch.Tensor) -> torch.Tensor:
     keys as well: their outputs are ignored by the loss, and a row with no allowed key at
     all would turn the softmax into 0/0 = NaN.
     """
-    check_tensor(attention_mask, "attention_mask", ndim=2)
-    keys = attention_mask.bool()
+    keys = check_attention_mask(attention_mask)
     if not keys.any(dim=1).all():
         raise ValueError("attention_mask has a row with no real token (all zeros)")
     T = keys.shape[1]
@@ -145,7 +143,7 @@ def glm_mask(T: int, sep: int | torch.Tensor, *, device=None) -> torch.Tensor:
 
 def cross_mask(src_attention_mask: torch.Tensor, T: int) -> torch.Tensor:
     """Cross-attention ``[B, T, S]``: each of T decoder queries sees every real encoder key."""
-    check_tensor(src_attention_mask, "src_attention_mask", ndim=2)
+    check_attention_mask(src_attention_mask, name="src_attention_mask")
     check_positive_int(T, "T")
     return padding_mask(src_attention_mask)[:, :1, :].expand(-1, T, -1)
 

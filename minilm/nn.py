@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -42,7 +43,7 @@ class TransformerConfig:
     dropout: float = 0.0      # on embeddings, attention weights and residual branches
     norm_first: bool = True   # pre-LN (GPT-2, GLM) or post-LN (Transformer, GPT-1, BERT)
     activation: str = "gelu"  # "gelu" (GPT, BERT, BART, GLM) or "relu" (the Transformer)
-    position: str = "learned"  # "learned", "sinusoidal", "2d" (GLM) or "none"
+    position: str = "learned"  # "learned" (GPT, BERT, BART) or "2d" (GLM)
     n_segments: int = 0       # token-type embeddings (BERT's sentence A / B); 0 = none
     tie_embeddings: bool = True  # output layer reuses the token embedding matrix W_e
     bias: bool = True         # biases in linear layers
@@ -61,9 +62,14 @@ class TransformerConfig:
             raise ValueError(f"dropout must lie in [0, 1), got {self.dropout}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
-        if self.position not in ("learned", "sinusoidal", "2d", "none"):
-            raise ValueError("position must be 'learned', 'sinusoidal', '2d' or 'none', "
-                             f"got {self.position!r}")
+        if self.position not in ("learned", "2d"):
+            raise ValueError(f"position must be 'learned' or '2d', got {self.position!r}")
+
+    @classmethod
+    def tiny(cls, vocab_size: int, **overrides):
+        """Smallest useful preset, for tests and ``MINILM_FAST=1`` notebooks."""
+        return cls(**{"vocab_size": vocab_size, "max_len": 64, "d_model": 64, "n_layers": 2,
+                      "n_heads": 4, **overrides})
 
 
 ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU}
@@ -124,23 +130,7 @@ class Attention(nn.Module):
 
         Returns ``(output [B, T, d], weights [B, n_heads, T, S] or None)``.
         """
-        if self.cross:
-            if context is None:
-                raise ValueError("cross-attention needs a context (the encoder's hidden states)")
-            q = self.q_proj(x)
-            if cache is not None and cache.k is not None:
-                k = v = None  # the encoder's keys and values are already cached
-            else:
-                k, v = self.kv_proj(context).chunk(2, dim=-1)
-        else:
-            q, k, v = self.qkv_proj(x).chunk(3, dim=-1)
-        q = rearrange(q, "b t (h d) -> b h t d", h=self.n_heads)
-        if k is not None:
-            k = rearrange(k, "b s (h d) -> b h s d", h=self.n_heads)
-            v = rearrange(v, "b s (h d) -> b h s d", h=self.n_heads)
-        if cache is not None:
-            k, v = cache.append(k, v) if k is not None else (cache.k, cache.v)
-
+        q, k, v = self.qkv_heads(x, context, cache)  # [B, h, T, d_head], keys and values [B, h, S, d_head]
         T, S = q.shape[2], k.shape[2]
         if is_causal and (S != T or mask is not None or need_weights or not self.use_sdpa):
             # SDPA's is_causal aligns the triangle top-left, which is wrong once a cache
@@ -160,6 +150,21 @@ class Attention(nn.Module):
             weights = None
         y = rearrange(y, "b h t d -> b t (h d)")  # concatenate the heads
         return self.out_proj(y), weights
+
+    def qkv_heads(self, x: torch.Tensor, context: torch.Tensor | None, cache: KV | None):
+        """Q from ``x``; K and V from ``x`` (self-attention) or ``context`` (cross-attention),
+        after the cached ones; each split into heads, [B, n_heads, length, d_head]."""
+        split = partial(rearrange, pattern="b t (h d) -> b h t d", h=self.n_heads)
+        if not self.cross:
+            q, k, v = map(split, self.qkv_proj(x).chunk(3, dim=-1))
+        else:
+            if context is None:
+                raise ValueError("cross-attention needs a context (the encoder's hidden states)")
+            q = split(self.q_proj(x))
+            if cache is not None and cache.k is not None:  # the encoder's, computed at the first step
+                return q, cache.k, cache.v
+            k, v = map(split, self.kv_proj(context).chunk(2, dim=-1))
+        return (q, k, v) if cache is None else (q, *cache.append(k, v))
 
 
 def explicit_attention(q, k, v, *, mask=None, dropout: float = 0.0):
@@ -232,25 +237,22 @@ class Block(nn.Module):
         self.ln_mlp = nn.LayerNorm(c.d_model)
         self.dropout = nn.Dropout(c.dropout)
 
-    def _residual(self, x, ln, sublayer):
-        if self.norm_first:
-            out, weights = sublayer(ln(x))
-            return x + self.dropout(out), weights
-        out, weights = sublayer(x)
-        return ln(x + self.dropout(out)), weights
-
     def forward(self, x, *, mask=None, is_causal=False, context=None, context_mask=None,
                 cache: KVCache | None = None, layer: int = 0, need_weights=False):
         """Returns ``(x, self-attention weights, cross-attention weights)``."""
-        x, self_weights = self._residual(x, self.ln_attn, lambda h: self.attn(
-            h, mask=mask, is_causal=is_causal, need_weights=need_weights,
-            cache=None if cache is None else cache.self_attn[layer]))
+        self_cache, cross_cache = (None, None) if cache is None else (cache.self_attn[layer],
+                                                                      cache.cross_attn[layer])
+        pre = self.norm_first  # pre-LN: x + f(LN(x)); post-LN: LN(x + f(x))
+        out, self_weights = self.attn(self.ln_attn(x) if pre else x, mask=mask, is_causal=is_causal,
+                                      cache=self_cache, need_weights=need_weights)
+        x = x + self.dropout(out) if pre else self.ln_attn(x + self.dropout(out))
         cross_weights = None
         if self.cross_attn is not None:
-            x, cross_weights = self._residual(x, self.ln_cross, lambda h: self.cross_attn(
-                h, context, mask=context_mask, need_weights=need_weights,
-                cache=None if cache is None else cache.cross_attn[layer]))
-        x, _ = self._residual(x, self.ln_mlp, lambda h: (self.mlp(h), None))
+            out, cross_weights = self.cross_attn(self.ln_cross(x) if pre else x, context, mask=context_mask,
+                                                 cache=cross_cache, need_weights=need_weights)
+            x = x + self.dropout(out) if pre else self.ln_cross(x + self.dropout(out))
+        out = self.mlp(self.ln_mlp(x) if pre else x)
+        x = x + self.dropout(out) if pre else self.ln_mlp(x + self.dropout(out))
         return x, self_weights, cross_weights
 
 
@@ -268,31 +270,29 @@ class Embeddings(nn.Module):
         c = config
         self.vocab_size, self.max_len, self.kind = c.vocab_size, c.max_len, c.position
         self.token = nn.Embedding(c.vocab_size, c.d_model)
-        self.position = nn.Embedding(c.max_len, c.d_model) if c.position in ("learned", "2d") else None
+        self.position = nn.Embedding(c.max_len, c.d_model)
         self.block_position = nn.Embedding(c.max_len, c.d_model) if c.position == "2d" else None
-        if c.position == "sinusoidal":
-            self.register_buffer("sinusoid", sinusoidal_positions(c.max_len, c.d_model),
-                                 persistent=False)
         self.segment = nn.Embedding(c.n_segments, c.d_model) if c.n_segments else None
         self.dropout = nn.Dropout(c.dropout)
 
     def forward(self, input_ids: torch.Tensor, *, position_ids: torch.Tensor | None = None,
-                token_type_ids: torch.Tensor | None = None, past_length: int = 0) -> torch.Tensor:
-        check_token_ids(input_ids, "input_ids", self.vocab_size, ndim=2)
+                token_type_ids: torch.Tensor | None = None, past_length: int = 0,
+                name: str = "input_ids") -> torch.Tensor:
+        """``name`` is what errors call ``input_ids`` (e.g. ``decoder_input_ids``)."""
+        check_token_ids(input_ids, name, self.vocab_size, ndim=2)
         B, T = input_ids.shape
-        check_context_length(past_length + T, self.max_len)
+        check_context_length(past_length + T, self.max_len, name)
         h = self.token(input_ids)
         if self.kind == "2d":
             if position_ids is None or position_ids.dim() != 3 or position_ids.shape[1] != 2:
                 raise ValueError("a model with 2D positions needs position_ids of shape [B, 2, T]")
             check_token_ids(position_ids, "position_ids", self.max_len)
             h = h + self.position(position_ids[:, 0]) + self.block_position(position_ids[:, 1])
-        elif self.kind != "none":
+        else:
             if position_ids is None:
                 position_ids = torch.arange(past_length, past_length + T, device=input_ids.device)
             check_token_ids(position_ids, "position_ids", self.max_len)
-            table = self.position.weight if self.position is not None else self.sinusoid
-            h = h + table[position_ids]
+            h = h + self.position(position_ids)
         if self.segment is not None:
             segments = torch.zeros_like(input_ids) if token_type_ids is None else token_type_ids
             check_token_ids(segments, "token_type_ids", self.segment.num_embeddings)
@@ -301,16 +301,6 @@ class Embeddings(nn.Module):
             raise ValueError("token_type_ids given, but the model has no segment embeddings "
                              "(build it with n_segments=2)")
         return self.dropout(h)
-
-
-def sinusoidal_positions(max_len: int, d_model: int) -> torch.Tensor:
-    """The Transformer's fixed PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(...)."""
-    position = torch.arange(max_len).unsqueeze(1)
-    frequency = torch.exp(torch.arange(0, d_model, 2) * (-math.log(10000.0) / d_model))
-    table = torch.zeros(max_len, d_model)
-    table[:, 0::2] = torch.sin(position * frequency)
-    table[:, 1::2] = torch.cos(position * frequency)[:, : d_model // 2]
-    return table
 
 
 # -------------------------------------------------------------------------- stacks
@@ -353,7 +343,8 @@ class TransformerStack(nn.Module):
 class EncoderDecoderStack(nn.Module):
     """A bidirectional encoder and a causal decoder that cross-attends to it (BART, T5).
 
-    Both read embeddings made by the caller, so a model can share one embedding table
+    Run ``encoder`` once over the source embeddings, then call this module to decode:
+    both read embeddings made by the caller, so a model can share one embedding table
     between source and target (BART) or give the source its own (BART's translation
     fine-tuning swaps in a new source encoder).
     """
@@ -363,18 +354,13 @@ class EncoderDecoderStack(nn.Module):
         self.encoder = TransformerStack(config)
         self.decoder = TransformerStack(config, cross_attention=True)
 
-    def forward(self, src: torch.Tensor, tgt: torch.Tensor, *, src_mask=None, tgt_mask=None,
-                cross_mask=None, cache: KVCache | None = None, encoder_out: StackOutput | None = None,
-                output_attentions: bool = False) -> tuple[StackOutput, StackOutput]:
-        """``src`` [B, S, d] and ``tgt`` [B, T, d] embeddings; masks as in
-        ``minilm.masks.encoder_decoder_masks``. The decoder is causal whatever ``tgt_mask`` says.
-        Pass ``encoder_out`` to reuse an encoding (generation)."""
-        if encoder_out is None:
-            encoder_out = self.encoder(src, mask=src_mask, output_attentions=output_attentions)
-        decoder_out = self.decoder(tgt, mask=tgt_mask, is_causal=True,
-                                   context=encoder_out.hidden_states, context_mask=cross_mask,
-                                   cache=cache, output_attentions=output_attentions)
-        return encoder_out, decoder_out
+    def forward(self, tgt: torch.Tensor, encoder_out: StackOutput, *, tgt_mask=None, cross_mask=None,
+                cache: KVCache | None = None, output_attentions: bool = False) -> StackOutput:
+        """Target embeddings ``tgt`` [B, T, d] -> decoder states, reading ``encoder_out``;
+        masks as in ``minilm.masks.encoder_decoder_masks``. The decoder is causal whatever
+        ``tgt_mask`` says."""
+        return self.decoder(tgt, mask=tgt_mask, is_causal=True, context=encoder_out.hidden_states,
+                            context_mask=cross_mask, cache=cache, output_attentions=output_attentions)
 
 
 def init_weights(module: nn.Module, n_layers: int, std: float = 0.02) -> None:

@@ -67,7 +67,8 @@ def test_embeddings_are_layernormed_token_plus_position(model):
 
 def test_forward_shapes(model):
     src, tgt = random_batch(0)
-    out = model(src, decoder_input_ids=tgt, labels=tgt, output_attentions=True)
+    out = model(src, decoder_input_ids=shift_right(tgt, start_id=START, pad_id=PAD), labels=tgt,
+                output_attentions=True)
     assert out.logits.shape == (3, 7, V)
     assert out.hidden_states.shape == (3, 7, 64)
     assert out.loss.ndim == 0

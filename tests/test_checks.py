@@ -1,4 +1,4 @@
-"""minilm.checks: the shared checks name the argument and say what is wrong."""
+"""minilm.checks: the shared label and mask checks name the argument and say what is wrong."""
 
 import math
 import os
@@ -9,10 +9,12 @@ import torch
 
 from minilm.checkpoint import read_header
 from minilm.checks import (
+    check_attention_mask,
     check_class_labels,
     check_file,
     check_id_list,
     check_non_negative_number,
+    check_shifted_labels,
     check_utf8_text,
     labels_tensor,
 )
@@ -92,3 +94,28 @@ def test_utf8_text_names_where_a_lone_surrogate_sits():
         check_utf8_text({"a": ["fine", "ok\udc80"]}, "extra")
     with pytest.raises(ValueError, match=r"extra key '\\ud800'"):
         check_utf8_text({"\ud800": 1}, "extra")
+
+
+def test_check_shifted_labels_hand_worked():
+    ids = torch.tensor([[4, 9, 9, 2]])
+    check_shifted_labels(torch.tensor([[9, 9, 2, -100]]), ids, builder="clm_labels")  # next tokens
+    check_shifted_labels(torch.full((1, 4), -100), ids, builder="clm_labels")         # nothing scored
+    check_shifted_labels(torch.tensor([[7, 7, 7, -100]]), torch.full((1, 4), 7), builder="clm_labels")
+    for copy in (ids, torch.tensor([[4, 9, -100, -100]])):  # labels=input_ids, with or without pads
+        with pytest.raises(ValueError, match="copy its input.*clm_labels"):
+            check_shifted_labels(copy, ids, builder="clm_labels")
+
+
+@pytest.mark.parametrize("mask, error", [
+    (torch.tensor([[1, 1, 0]]), None), (torch.tensor([[True, False, True]]), None),
+    (torch.tensor([[1.0, 0.0, 1.0]]), None), (torch.tensor([[1, 2, 0]]), ValueError),
+    (torch.tensor([[1.0, float("nan"), 0.0]]), ValueError), (torch.ones(2, 3), ValueError),
+    (torch.ones(1, 3, 3), ValueError), ([[1, 0, 1]], TypeError),
+])
+def test_check_attention_mask_takes_any_dtype_of_0_and_1_shaped_like_the_ids(mask, error):
+    ids = torch.zeros(1, 3, dtype=torch.long)
+    if error is None:
+        assert torch.equal(check_attention_mask(mask, ids), torch.as_tensor(mask).bool())
+    else:
+        with pytest.raises(error, match="attention_mask"):
+            check_attention_mask(mask, ids)

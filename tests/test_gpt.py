@@ -100,6 +100,22 @@ def test_cached_logits_equal_full_recomputation(gen):
     torch.testing.assert_close(torch.cat([first, *steps], dim=1), full, atol=1e-5, rtol=1e-4)
 
 
+def test_cached_logits_with_left_padding_equal_full_recomputation(gen):
+    """With a cache, attention_mask covers the cached tokens and the new ones (as in
+    Hugging Face), so a left-padded prompt decodes as it does without a cache."""
+    model = make_gpt()
+    ids = torch.randint(0, V, (2, 9), generator=gen)
+    mask = torch.ones(2, 9, dtype=torch.long)
+    mask[1, :3] = 0  # row 1: three pads before its prompt
+    full = model(ids, attention_mask=mask).logits
+    cache = model.new_cache()
+    first = model(ids[:, :5], attention_mask=mask[:, :5], cache=cache).logits
+    steps = [model(ids[:, t:t + 1], attention_mask=mask[:, :t + 1], cache=cache).logits for t in range(5, 9)]
+    torch.testing.assert_close(torch.cat([first, *steps], dim=1), full, atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError, match=r"\(2, 10\), like input_ids plus the cached"):
+        model(ids[:, :1], attention_mask=mask[:, :1], cache=cache)  # only the new token's column
+
+
 @pytest.mark.parametrize("new_tokens", [6, 20])  # 20 runs past the 16-token window
 def test_cached_greedy_decoding_equals_recomputation(new_tokens, gen):
     model = make_gpt(seed=3)

@@ -5,7 +5,6 @@ import math
 import pytest
 import torch
 
-from minilm import masks
 from minilm.models import GPT, IGNORE_INDEX, EncoderConfig, EncoderLM, GPTConfig
 from minilm.objectives.mlm import mask_tokens
 from minilm.train import train
@@ -166,23 +165,6 @@ def test_encoder_padding_invariance():
         plain = model(ids).logits
         with_pad = model(padded, attention_mask=attention_mask).logits
     torch.testing.assert_close(with_pad[:, :9], plain, atol=1e-5, rtol=1e-5)
-
-
-def test_encoder_accepts_a_full_prefix_lm_mask():
-    torch.manual_seed(0)
-    model = EncoderLM(EncoderConfig.tiny(50)).eval()
-    ids = torch.randint(5, 50, (2, 8))
-    later = ids.clone()
-    later[:, 5] = (ids[:, 5] - 4) % 45 + 5
-    mask = masks.prefix_lm_mask(8, 3)
-    with torch.no_grad():
-        a, b = model(ids, attention_mask=mask).logits, model(later, attention_mask=mask).logits
-    torch.testing.assert_close(a[:, :5], b[:, :5])       # nothing before position 5 sees it
-    assert not torch.allclose(a[:, 5:], b[:, 5:])
-    with pytest.raises(ValueError, match="attention_mask"):
-        model(ids, attention_mask=masks.causal_mask(7))
-    with pytest.raises(ValueError, match="attention_mask"):
-        model(ids, attention_mask=torch.ones(8, 8, dtype=torch.long))   # not [B, T]
 
 
 def test_masked_lm_loss_goes_down():

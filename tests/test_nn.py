@@ -1,6 +1,5 @@
 """The Transformer parts: the two attention paths agree, caches change nothing, embeddings add up."""
 
-import math
 
 import pytest
 import torch
@@ -14,7 +13,6 @@ from minilm.nn import (
     TransformerConfig,
     TransformerStack,
     explicit_attention,
-    sinusoidal_positions,
 )
 
 
@@ -101,10 +99,11 @@ def test_encoder_decoder_cache_reuses_encoder_keys_and_matches_full_pass(gen):
     src, tgt = torch.randn(2, 5, 32, generator=gen), torch.randn(2, 4, 32, generator=gen)
     src_am = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
     cross = masks.cross_mask(src_am, 4)
-    enc, full = model(src, tgt, src_mask=masks.padding_mask(src_am), cross_mask=cross)
+    enc = model.encoder(src, mask=masks.padding_mask(src_am))
+    full = model(tgt, enc, cross_mask=cross)
     cache = KVCache(config.n_layers)
-    steps = [model(src, tgt[:, t:t + 1], cross_mask=cross[:, :1], cache=cache, encoder_out=enc)[1]
-             .hidden_states for t in range(4)]
+    steps = [model(tgt[:, t:t + 1], enc, cross_mask=cross[:, :1], cache=cache).hidden_states
+             for t in range(4)]
     torch.testing.assert_close(torch.cat(steps, dim=1), full.hidden_states, atol=1e-5, rtol=1e-4)
     assert cache.cross_attn[0].k.shape[2] == 5  # encoder keys computed once, kept
 
@@ -139,17 +138,6 @@ def test_2d_positions_add_both_rows():
     torch.testing.assert_close(emb(ids, position_ids=pos)[0], expected)
     with pytest.raises(ValueError, match="position_ids of shape"):
         emb(ids)
-
-
-def test_sinusoidal_positions_hand_worked():
-    table = sinusoidal_positions(3, 4)
-    # PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(same); d = 4.
-    expected = torch.tensor([
-        [0.0, 1.0, 0.0, 1.0],
-        [math.sin(1), math.cos(1), math.sin(1 / 100), math.cos(1 / 100)],
-        [math.sin(2), math.cos(2), math.sin(2 / 100), math.cos(2 / 100)],
-    ])
-    torch.testing.assert_close(table, expected)
 
 
 def test_post_ln_block_output_is_normalised_pre_ln_is_not(gen):

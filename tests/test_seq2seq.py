@@ -6,6 +6,7 @@ import torch
 
 from minilm.checkpoint import load_checkpoint, save_checkpoint
 from minilm.models import IGNORE_INDEX, Seq2Seq, Seq2SeqConfig, shift_right
+from minilm.nn import KVCache
 from minilm.train import train
 
 V, PAD, START, EOS = 40, 0, 5, 7
@@ -27,7 +28,8 @@ def test_shift_right_hand_worked():
 def test_forward_shapes(model):
     src = torch.randint(10, V, (3, 9))
     tgt = torch.randint(10, V, (3, 6))
-    out = model(src, decoder_input_ids=tgt, labels=tgt, output_attentions=True)
+    out = model(src, decoder_input_ids=shift_right(tgt, start_id=START, pad_id=PAD), labels=tgt,
+                output_attentions=True)
     assert out.logits.shape == (3, 6, V)
     assert out.loss.ndim == 0
     assert out.cross_attentions[0].shape == (3, 4, 6, 9)
@@ -73,6 +75,20 @@ def test_cached_generation_matches_recomputing(model):
     assert torch.equal(fast, ids)
 
 
+def test_cached_decoding_with_a_padded_target_matches_one_pass(model):
+    """decoder_attention_mask covers the cached and the new target tokens."""
+    src = torch.randint(10, V, (2, 7))
+    tgt = torch.randint(10, V, (2, 6))
+    mask = torch.ones(2, 6, dtype=torch.long)
+    mask[0, :2] = 0  # a left-padded target row
+    with torch.no_grad():
+        full = model(src, decoder_input_ids=tgt, decoder_attention_mask=mask).logits
+        cache, memory = KVCache(model.config.n_layers), model.encode(src)
+        steps = [model(src, decoder_input_ids=tgt[:, t:t + 1], decoder_attention_mask=mask[:, :t + 1],
+                       encoder_outputs=memory, cache=cache).logits for t in range(6)]
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-5, rtol=1e-4)
+
+
 def test_bad_inputs_name_the_argument(model):
     src = torch.randint(10, V, (2, 8))
     tgt = torch.randint(10, V, (2, 5))
@@ -82,6 +98,8 @@ def test_bad_inputs_name_the_argument(model):
         model(src, decoder_input_ids=tgt, attention_mask=torch.ones(2, 9))
     with pytest.raises(TypeError, match="decoder_input_ids"):
         model(src, decoder_input_ids=tgt.float())
+    with pytest.raises(ValueError, match="decoder_input_ids has length 65"):  # a too-long target
+        model(src, decoder_input_ids=torch.randint(10, V, (2, 65)))
     with pytest.raises(ValueError, match="input_ids"):
         model(src + V, decoder_input_ids=tgt)
     with pytest.raises(ValueError, match="max_new_tokens"):

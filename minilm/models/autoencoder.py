@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minilm.checks import check_generator, check_positive_int, check_tensor
+from minilm.checks import check_class_labels, check_generator, check_positive_int, check_tensor
 from minilm.models.common import ModelOutput
 
 LOSSES = ("cross_entropy", "squared_error")
@@ -73,6 +73,13 @@ def reconstruction_loss(z: torch.Tensor, x: torch.Tensor, *, kind: str = "cross_
     else:
         raise ValueError(f"kind must be one of {LOSSES}, got {kind!r}")
     return per_input.reshape(len(x), -1).sum(dim=1).mean()
+
+
+def check_rows(x, n_features: int) -> None:
+    """``x`` must be a batch [B, n_features] of examples, one per row."""
+    check_tensor(x, "x", ndim=2)
+    if x.shape[1] != n_features:
+        raise ValueError(f"x must have {n_features} features per row, got shape {tuple(x.shape)}")
 
 
 # ------------------------------------------------------------------- the model
@@ -116,18 +123,18 @@ class Autoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The code y = s(W x + b), [B, h]: the learned features."""
-        self._check(x)
+        check_rows(x, self.config.n_inputs)
         return torch.sigmoid(x @ self.W.T + self.b)
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """The reconstruction z [B, d] of ``x`` (no loss: ``x`` may be a noisy input)."""
-        self._check(x)
+        check_rows(x, self.config.n_inputs)
         return autoencode(x, self.W, self.b, self.W_prime, self.b_prime)[1]
 
     def forward(self, x: torch.Tensor, target: torch.Tensor | None = None) -> AutoencoderOutput:
         """Reconstruct ``x`` [B, d]; the loss compares z with ``target`` (the clean input of a
         denoising autoencoder) or, if no target is given, with ``x`` itself."""
-        self._check(x)
+        check_rows(x, self.config.n_inputs)
         y, z = autoencode(x, self.W, self.b, self.W_prime, self.b_prime)
         target = x if target is None else target
         return AutoencoderOutput(reconstruction_loss(z, target, kind=self.config.loss), z, y)
@@ -135,12 +142,6 @@ class Autoencoder(nn.Module):
     def filters(self) -> torch.Tensor:
         """The rows of W, [h, d]: what each code unit responds to (plot them as images)."""
         return self.W.detach()
-
-    def _check(self, x):
-        check_tensor(x, "x", ndim=2)
-        if x.shape[1] != self.config.n_inputs:
-            raise ValueError(f"x must have {self.config.n_inputs} features per row, "
-                             f"got shape {tuple(x.shape)}")
 
 
 # ------------------------------------------------- deep nets, layer by layer
@@ -172,10 +173,7 @@ class DeepNet(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The top hidden layer, [B, layer_sizes[-1]]."""
-        check_tensor(x, "x", ndim=2)
-        if x.shape[1] != self.config.layer_sizes[0]:
-            raise ValueError(f"x must have {self.config.layer_sizes[0]} features per row, "
-                             f"got shape {tuple(x.shape)}")
+        check_rows(x, self.config.layer_sizes[0])
         for layer in self.layers:
             x = torch.sigmoid(layer(x))
         return x
@@ -183,7 +181,8 @@ class DeepNet(nn.Module):
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> ModelOutput:
         h = self.features(x)
         logits = self.head(h)
-        loss = None if labels is None else F.cross_entropy(logits, labels)
+        loss = None if labels is None else F.cross_entropy(
+            logits, check_class_labels(labels, len(x), self.config.n_classes))
         return ModelOutput(loss=loss, logits=logits, hidden_states=h)
 
     @torch.no_grad()

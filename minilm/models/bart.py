@@ -38,9 +38,7 @@ from minilm.checks import (
     check_token_ids,
 )
 from minilm.constants import IGNORE_INDEX
-from minilm.masks import padding_mask
 from minilm.models.seq2seq import Seq2Seq, Seq2SeqConfig, shift_right
-from minilm.nn import StackOutput
 from minilm.objectives.denoising import sentence_permutation, text_infilling
 
 __all__ = ["BartConfig", "Bart", "shift_right", "seq2seq_batch", "denoising_batch", "bart_noise"]
@@ -70,8 +68,7 @@ class BartConfig(Seq2SeqConfig):
         often collapses its encoder early in training (every output the same vector) and
         its decoder settles for an unconditional LM; one layer per stack does not.
         """
-        return cls(**{"vocab_size": vocab_size, "max_len": 128, "d_model": 64, "n_layers": 2,
-                      "n_heads": 4, **overrides})
+        return super().tiny(vocab_size, **{"max_len": 128, **overrides})
 
     @classmethod
     def base(cls, vocab_size: int = 50265, **overrides) -> BartConfig:
@@ -134,19 +131,6 @@ class Bart(Seq2Seq):
         check_context_length(past_length + T, self.config.max_len, "decoder_input_ids")
         positions = self.decoder_position.weight[past_length:past_length + T]
         return self._embed(self.embed.token(decoder_input_ids), positions, self.decoder_layernorm_embedding)
-
-    def encode(self, input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None, *,
-               inputs_embeds: torch.Tensor | None = None, output_attentions: bool = False) -> StackOutput:
-        """Source ids [B, S] (or ``inputs_embeds`` [B, S, d]) -> encoder states [B, S, d]."""
-        h = self.embed_source(input_ids, inputs_embeds=inputs_embeds)
-        mask = None
-        if attention_mask is not None:
-            check_tensor(attention_mask, "attention_mask", ndim=2)
-            if tuple(attention_mask.shape) != tuple(h.shape[:2]):
-                raise ValueError(f"attention_mask must have shape {tuple(h.shape[:2])} (the source's), "
-                                 f"got {tuple(attention_mask.shape)}")
-            mask = padding_mask(attention_mask)
-        return self.stack.encoder(h, mask=mask, output_attentions=output_attentions)
 
 
 # --------------------------------------------------------------------------- batches

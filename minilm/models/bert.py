@@ -33,7 +33,7 @@ from torch import nn
 
 from minilm.checks import check_tensor
 from minilm.models.common import ModelOutput, token_cross_entropy
-from minilm.models.encoder import attention_mask_to_mask
+from minilm.models.encoder import encoder_mask
 from minilm.nn import ACTIVATIONS, Embeddings, TransformerConfig, TransformerStack, init_weights
 
 N_NSP_CLASSES = 2  # IsNext, NotNext
@@ -47,12 +47,6 @@ class BertConfig(TransformerConfig):
 
     norm_first: bool = False  # post-LN, as in the paper (and the Transformer)
     n_segments: int = 2       # token_type_ids 0 (A) and 1 (B)
-
-    @classmethod
-    def tiny(cls, vocab_size: int, **overrides) -> BertConfig:
-        """Smallest useful preset, for tests and ``MINILM_FAST=1`` notebooks."""
-        return cls(**{"vocab_size": vocab_size, "max_len": 64, "d_model": 64, "n_layers": 2,
-                      "n_heads": 4, **overrides})
 
 
 @dataclass
@@ -86,7 +80,8 @@ class BertEncoder(nn.Module):
     def forward(self, input_ids: torch.Tensor, *, token_type_ids: torch.Tensor | None = None,
                 attention_mask: torch.Tensor | None = None, position_ids: torch.Tensor | None = None,
                 output_attentions: bool = False) -> BertOutput:
-        """``input_ids`` [B, T] -> ``hidden_states`` [B, T, d] and ``pooler_output`` [B, d]."""
+        """``input_ids`` [B, T] -> ``hidden_states`` [B, T, d] and ``pooler_output`` [B, d];
+        ``attention_mask`` [B, T]: 1 = real token, 0 = padding."""
         if token_type_ids is not None:
             check_tensor(token_type_ids, "token_type_ids", integer=True)
             if token_type_ids.shape != input_ids.shape:
@@ -94,7 +89,7 @@ class BertEncoder(nn.Module):
                                  f"{tuple(input_ids.shape)}, got {tuple(token_type_ids.shape)}")
         h = self.embed(input_ids, position_ids=position_ids, token_type_ids=token_type_ids)
         h = self.embed_norm(h)
-        mask = attention_mask_to_mask(attention_mask, input_ids)  # bidirectional, padding hidden
+        mask = encoder_mask(input_ids, attention_mask)  # bidirectional, padding hidden
         out = self.transformer(h, mask=mask, output_attentions=output_attentions)
         C = out.hidden_states[:, 0]  # [B, d]: the final hidden state of [CLS]
         pooled = torch.tanh(self.pooler(C))
@@ -169,8 +164,7 @@ def pretraining_metrics(model: Bert, batches) -> dict[str, float]:
         out = model(**batch)
         chosen = batch["labels"] != -100
         n_chosen = int(chosen.sum())
-        if n_chosen:  # a batch without masked tokens has no MLM loss (NaN): skip it
-            totals["mlm_loss"] += float(out.mlm_loss) * n_chosen
+        totals["mlm_loss"] += float(out.mlm_loss) * n_chosen  # 0 for a batch with nothing masked
         totals["mlm_correct"] += int((out.logits.argmax(-1) == batch["labels"])[chosen].sum())
         totals["mlm_n"] += n_chosen
         n_pairs = len(batch["next_sentence_label"])

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minilm.checks import check_positive_int, check_tensor, check_token_ids
+from minilm.checks import check_attention_mask, check_class_labels, check_positive_int, check_token_ids
 from minilm.models.common import ModelOutput
 
 
@@ -49,9 +49,9 @@ def cbow_examples(input_ids: torch.Tensor, *, window: int, pad_id: int,
 
         context [PAD, lives] -> anna;  [anna, in] -> lives;  ...;  [in, PAD] -> paris
     """
-    check_tensor(input_ids, "input_ids", ndim=2, integer=True)
+    check_token_ids(input_ids, "input_ids", ndim=2)
     check_positive_int(window, "window")
-    real = input_ids != pad_id if attention_mask is None else attention_mask.bool()
+    real = input_ids != pad_id if attention_mask is None else check_attention_mask(attention_mask, input_ids)
     ids = input_ids.masked_fill(~real, pad_id)
     padded = F.pad(ids, (window, window), value=pad_id)                    # (B, T + 2c)
     T = ids.shape[1]
@@ -77,18 +77,17 @@ class CBOW(nn.Module):
         summed = (self.embed(context) * present).sum(dim=1)                 # (N, d)
         v_ctx = summed / present.sum(dim=1).clamp(min=1)                    # mean over real slots
         logits = self.out(v_ctx)
-        loss = None if labels is None else F.cross_entropy(logits, labels)
+        loss = None if labels is None else F.cross_entropy(
+            logits, check_class_labels(labels, len(context), self.config.vocab_size, per="context"))
         return ModelOutput(loss=loss, logits=logits, hidden_states=v_ctx)
 
     @torch.no_grad()
     def nearest(self, token_id: int, k: int = 5) -> list[tuple[int, float]]:
         """The ``k`` ids whose word vectors have the highest cosine similarity to ``token_id``'s."""
         check_positive_int(k, "k")
-        if not 0 <= token_id < self.config.vocab_size:
-            raise ValueError(f"token_id must lie in [0, {self.config.vocab_size}), got {token_id}")
+        check_token_ids(torch.tensor([token_id]), "token_id", self.config.vocab_size)
         E = F.normalize(self.embed.weight, dim=-1)
         sims = E @ E[token_id]
-        sims[token_id] = -float("inf")  # a word is trivially its own nearest neighbour
-        sims[self.pad_id] = -float("inf")
+        sims[[token_id, self.pad_id]] = -float("inf")  # a word is trivially its own neighbour; [PAD] none
         top = sims.topk(min(k, len(sims) - 2))
         return [(int(i), float(s)) for s, i in zip(top.values, top.indices, strict=True)]

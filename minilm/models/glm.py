@@ -25,11 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
+from minilm.checks import check_attention_mask, check_shifted_labels
 from minilm.masks import combine, glm_mask, padding_mask
-from minilm.models.common import ModelOutput, token_cross_entropy
-from minilm.nn import Embeddings, KVCache, TransformerConfig, TransformerStack, init_weights
+from minilm.models.common import ModelOutput, TransformerLM, token_cross_entropy
+from minilm.nn import KVCache, TransformerConfig
 
 
 @dataclass
@@ -45,33 +45,17 @@ class GLMConfig(TransformerConfig):
         if self.position != "2d":
             raise ValueError(f"GLM needs position='2d' (GLM-4), got {self.position!r}")
 
-    @classmethod
-    def tiny(cls, vocab_size: int, **overrides) -> GLMConfig:
-        """Smallest useful preset, for tests and ``MINILM_FAST=1`` notebooks."""
-        return cls(**{"vocab_size": vocab_size, "max_len": 64, "d_model": 64, "n_layers": 2,
-                      "n_heads": 4, **overrides})
 
-
-class GLM(nn.Module):
-    """A GLM: 2D-position embeddings, a Transformer under the Part A/B mask, an LM head
-    (tied to the token embedding unless ``config.tie_embeddings`` is False)."""
-
-    def __init__(self, config: GLMConfig):
-        super().__init__()
-        self.config = config
-        self.embed = Embeddings(config)
-        self.transformer = TransformerStack(config)
-        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
-        init_weights(self, config.n_layers)
-        if config.tie_embeddings:
-            self.lm_head.weight = self.embed.token.weight  # a single linear output layer, tied
+class GLM(TransformerLM):
+    """A GLM: ``TransformerLM``'s parts with 2D-position embeddings, under the Part A/B mask."""
 
     def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor, sep: torch.Tensor | int,
                 *, attention_mask: torch.Tensor | None = None, labels: torch.Tensor | None = None,
                 cache: KVCache | None = None, output_attentions: bool = False) -> ModelOutput:
         """``input_ids`` [B, T]; ``position_ids`` [B, 2, T]; ``sep`` = length of Part A (int or
-        LongTensor [B]); ``labels`` aligned with the inputs (-100 on Part A), as built by
-        ``minilm.objectives.blank_infilling``.
+        LongTensor [B]); ``attention_mask`` [B, T]: 1 = real token, 0 = padding; ``labels``
+        aligned with the predictions (-100 on Part A), as built by
+        ``minilm.objectives.blank_infilling.glm_sample`` (``labels=input_ids`` is refused).
 
         With a ``cache`` (``new_cache()``), ``input_ids`` and ``position_ids`` hold only the
         tokens after the cached ones, ``sep`` still counts from the start, and
@@ -81,7 +65,11 @@ class GLM(nn.Module):
         # The rows of the full [Part A ; Part B] mask that belong to the new tokens.
         mask = glm_mask(past + input_ids.shape[1], sep, device=input_ids.device)[..., past:, :]
         if attention_mask is not None:
-            mask = combine(mask, padding_mask(attention_mask)[..., past:, :])
+            real = check_attention_mask(attention_mask, input_ids, length=past + input_ids.shape[1])
+            mask = combine(mask, padding_mask(real)[..., past:, :])
+        if labels is not None:
+            check_shifted_labels(labels, input_ids,
+                                 builder="minilm.objectives.blank_infilling.glm_sample")
         h = self.embed(input_ids, position_ids=position_ids, past_length=past)
         out = self.transformer(h, mask=mask, cache=cache, output_attentions=output_attentions)
         logits = self.lm_head(out.hidden_states)

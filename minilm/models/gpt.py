@@ -18,56 +18,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
+from minilm.checks import check_attention_mask, check_shifted_labels
 from minilm.masks import causal_padding_mask
-from minilm.models.common import ModelOutput, token_cross_entropy
-from minilm.nn import Embeddings, KVCache, TransformerConfig, TransformerStack, init_weights
+from minilm.models.common import ModelOutput, TransformerLM
+from minilm.nn import KVCache, TransformerConfig
 
 
 @dataclass
 class GPTConfig(TransformerConfig):
     """GPT sizes; the defaults (2 layers, d=128, k=128) train on the course corpus in seconds."""
 
-    @classmethod
-    def tiny(cls, vocab_size: int, **overrides) -> GPTConfig:
-        """Smallest useful preset, for tests and ``MINILM_FAST=1`` notebooks."""
-        return cls(**{"vocab_size": vocab_size, "max_len": 64, "d_model": 64, "n_layers": 2,
-                      "n_heads": 4, **overrides})
 
-
-class GPT(nn.Module):
-    """Decoder-only Transformer LM with tied input/output embeddings."""
-
-    def __init__(self, config: GPTConfig):
-        super().__init__()
-        self.config = config
-        self.embed = Embeddings(config)                  # U W_e + W_p
-        self.transformer = TransformerStack(config)      # L causal blocks
-        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
-        init_weights(self, config.n_layers)
-        if config.tie_embeddings:
-            self.lm_head.weight = self.embed.token.weight  # P(u) = softmax(h_L W_e^T)
+class GPT(TransformerLM):
+    """Decoder-only Transformer LM: the parts of ``TransformerLM`` under a causal mask."""
 
     def forward(self, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, cache: KVCache | None = None,
                 output_attentions: bool = False) -> ModelOutput:
         """``input_ids`` [B, T] -> ``logits`` [B, T, vocab]; ``loss`` when ``labels`` are given.
 
-        ``labels`` are aligned with the logits (make them with
-        ``minilm.objectives.clm.clm_labels``). With a ``cache``, ``input_ids`` holds only
-        the new tokens and the positions continue from the cached ones.
+        ``attention_mask`` [B, T]: 1 = real token, 0 = padding. ``labels`` are aligned with
+        the logits (make them with ``minilm.objectives.clm.clm_labels``); unlike Hugging
+        Face's GPT-2 the model does not shift them, so ``labels=input_ids`` is refused.
+        With a ``cache``, ``input_ids`` holds only the new tokens, the positions continue
+        from the cached ones and ``attention_mask`` covers cached and new tokens.
         """
         past = 0 if cache is None else len(cache)
         h = self.embed(input_ids, past_length=past)
+        if labels is not None:
+            check_shifted_labels(labels, input_ids, builder="minilm.objectives.clm.clm_labels(input_ids)")
         # A causal mask needs no tensor at all (SDPA's is_causal) unless padding is present.
-        mask = None if attention_mask is None else causal_padding_mask(attention_mask)
+        mask = None
+        if attention_mask is not None:
+            real = check_attention_mask(attention_mask, input_ids, length=past + input_ids.shape[1])
+            mask = causal_padding_mask(real)[:, past:]  # the rows of the new tokens
         out = self.transformer(h, mask=mask, is_causal=mask is None, cache=cache,
                                output_attentions=output_attentions)
-        logits = self.lm_head(out.hidden_states)
-        loss = None if labels is None else token_cross_entropy(logits, labels)
-        return ModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                           attentions=out.attentions)
+        return self.language_model_output(out, labels)
 
     def new_cache(self) -> KVCache:
         return KVCache(self.config.n_layers)

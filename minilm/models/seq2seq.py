@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from minilm.checks import check_tensor
+from minilm.checks import check_attention_mask, check_shifted_labels, check_tensor
 from minilm.masks import causal_padding_mask, cross_mask, padding_mask
 from minilm.models.common import IGNORE_INDEX, ModelOutput, token_cross_entropy
 from minilm.nn import Embeddings, EncoderDecoderStack, KVCache, StackOutput, TransformerConfig, init_weights
@@ -32,12 +32,6 @@ from minilm.nn import Embeddings, EncoderDecoderStack, KVCache, StackOutput, Tra
 @dataclass
 class Seq2SeqConfig(TransformerConfig):
     """Sizes of both stacks (each has ``n_layers`` blocks); defaults train in seconds on CPU."""
-
-    @classmethod
-    def tiny(cls, vocab_size: int, **overrides) -> Seq2SeqConfig:
-        """Smallest useful preset, for tests and ``MINILM_FAST=1`` notebooks."""
-        return cls(**{"vocab_size": vocab_size, "max_len": 64, "d_model": 64, "n_layers": 2,
-                      "n_heads": 4, **overrides})
 
 
 def shift_right(labels: torch.Tensor, *, start_id: int, pad_id: int) -> torch.Tensor:
@@ -66,19 +60,25 @@ class Seq2Seq(nn.Module):
             self.lm_head.weight = self.embed.token.weight
 
     # Subclasses (BART) change how tokens become vectors by overriding these two.
-    def embed_source(self, input_ids: torch.Tensor) -> torch.Tensor:
+    def embed_source(self, input_ids: torch.Tensor | None, *,
+                     inputs_embeds: torch.Tensor | None = None) -> torch.Tensor:
         """Source ids [B, S] -> the encoder's input vectors [B, S, d]."""
+        if inputs_embeds is not None:
+            raise ValueError("inputs_embeds: this model embeds token ids only (Bart also takes vectors)")
         return self.embed(input_ids)
 
     def embed_target(self, decoder_input_ids: torch.Tensor, *, past_length: int = 0) -> torch.Tensor:
         """Target ids [B, T] -> the decoder's input vectors; positions start at ``past_length``."""
-        return self.embed(decoder_input_ids, past_length=past_length)
+        return self.embed(decoder_input_ids, past_length=past_length, name="decoder_input_ids")
 
-    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *,
-               output_attentions: bool = False) -> StackOutput:
-        """Source [B, S] -> encoder states [B, S, d], bidirectional with padding hidden."""
-        mask = None if attention_mask is None else padding_mask(_same_shape(attention_mask, input_ids))
-        h = self.embed_source(input_ids)
+    def encode(self, input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None, *,
+               inputs_embeds: torch.Tensor | None = None, output_attentions: bool = False) -> StackOutput:
+        """Source [B, S] (or vectors ``inputs_embeds`` [B, S, d], see ``embed_source``) ->
+        encoder states [B, S, d], bidirectional with padding hidden."""
+        h = self.embed_source(input_ids, inputs_embeds=inputs_embeds)
+        like = "input_ids" if inputs_embeds is None else "inputs_embeds"
+        mask = None if attention_mask is None else padding_mask(
+            check_attention_mask(attention_mask, h, like_name=like))
         return self.stack.encoder(h, mask=mask, output_attentions=output_attentions)
 
     def forward(self, input_ids: torch.Tensor, *, decoder_input_ids: torch.Tensor,
@@ -88,22 +88,29 @@ class Seq2Seq(nn.Module):
                 cache: KVCache | None = None, output_attentions: bool = False) -> ModelOutput:
         """``input_ids`` [B, S] (source) and ``decoder_input_ids`` [B, T] -> ``logits`` [B, T, vocab].
 
-        ``labels`` [B, T] are aligned with the logits (see ``shift_right``). Pass
-        ``encoder_outputs`` to reuse an encoding and ``cache`` to decode one token at a time.
+        Padding masks (1 = real token): ``attention_mask`` [B, S], ``decoder_attention_mask``
+        [B, T] (with a ``cache``: the cached and the new tokens). ``labels`` [B, T] are aligned
+        with the logits, ``decoder_input_ids = shift_right(labels)``: never ``labels=decoder_input_ids``.
+        Pass ``encoder_outputs`` to reuse an encoding and ``cache`` to decode one token at a time.
         """
-        check_tensor(decoder_input_ids, "decoder_input_ids", ndim=2, integer=True)
         if encoder_outputs is None:
             encoder_outputs = self.encode(input_ids, attention_mask, output_attentions=output_attentions)
         past = 0 if cache is None else len(cache)
         tgt = self.embed_target(decoder_input_ids, past_length=past)
         T = decoder_input_ids.shape[1]
-        tgt_mask = None
+        tgt_mask = src_mask = None
         if decoder_attention_mask is not None:
-            tgt_mask = causal_padding_mask(_same_shape(decoder_attention_mask, decoder_input_ids,
-                                                       "decoder_attention_mask", "decoder_input_ids"))
-        src_mask = None if attention_mask is None else cross_mask(attention_mask, T)
-        _, dec = self.stack(None, tgt, tgt_mask=tgt_mask, cross_mask=src_mask, cache=cache,
-                            encoder_out=encoder_outputs, output_attentions=output_attentions)
+            real = check_attention_mask(decoder_attention_mask, decoder_input_ids, length=past + T,
+                                        name="decoder_attention_mask", like_name="decoder_input_ids")
+            tgt_mask = causal_padding_mask(real)[:, past:]  # the rows of the new tokens
+        if attention_mask is not None:
+            real = check_attention_mask(attention_mask, encoder_outputs.hidden_states)
+            src_mask = cross_mask(real, T)
+        if labels is not None:
+            check_shifted_labels(labels, decoder_input_ids, inputs_name="decoder_input_ids",
+                                 builder="decoder_input_ids = minilm.models.seq2seq.shift_right(labels)")
+        dec = self.stack(tgt, encoder_outputs, tgt_mask=tgt_mask, cross_mask=src_mask, cache=cache,
+                         output_attentions=output_attentions)
         logits = self.lm_head(dec.hidden_states)
         loss = None if labels is None else token_cross_entropy(logits, labels)
         return ModelOutput(loss=loss, logits=logits, hidden_states=dec.hidden_states,
@@ -126,11 +133,3 @@ class Seq2Seq(nn.Module):
 
         return generate_seq2seq(self, input_ids, start_id=start_id, max_new_tokens=max_new_tokens,
                                 **decoding)
-
-
-def _same_shape(mask, ids, mask_name="attention_mask", ids_name="input_ids"):
-    check_tensor(mask, mask_name, ndim=2)
-    if mask.shape != ids.shape:
-        raise ValueError(f"{mask_name} must have the shape of {ids_name} {tuple(ids.shape)}, "
-                         f"got {tuple(mask.shape)}")
-    return mask

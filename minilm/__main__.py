@@ -5,6 +5,7 @@
     python -m minilm grade --target solutions
     python -m minilm map                # the course map as a Markdown table
     python -m minilm map --update README.md   # rewrite the map between its markers
+    python -m minilm viz export --out slides --theme dark   # every figure for slides
 """
 
 from __future__ import annotations
@@ -52,10 +53,22 @@ def _map(args: argparse.Namespace) -> int:
     return 0
 
 
+def _viz_export(args: argparse.Namespace) -> int:
+    from minilm.viz.slides import export_all
+
+    try:
+        paths = export_all(args.out, theme=args.theme, names=args.only or None)
+    except ValueError as err:
+        print(f"minilm viz export: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(paths)} files to {args.out}/ (open gallery.html in any browser, offline)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="minilm", description="minilm course tools: grade your exercises, print the course map.")
-    sub = parser.add_subparsers(dest="command", metavar="{grade,map}")
+    sub = parser.add_subparsers(dest="command", metavar="{grade,map,viz}")
     g = sub.add_parser("grade", help="run the graded tests and print a score table",
                        description="Run tests/exercises/ against your exercises/ (or the solutions/) "
                                    "and print: exercise, tests passed, points.")
@@ -69,6 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--update", metavar="README.md",
                    help="rewrite the map between <!-- course-map:start/end --> in this file")
     m.set_defaults(func=_map)
+    v = sub.add_parser("viz", help="pictures for teaching: 'viz export' writes every figure")
+    vsub = v.add_subparsers(dest="viz_command", metavar="{export}", required=True)
+    e = vsub.add_parser("export", help="write every figure (PNG + SVG), animation (GIF) and gallery.html",
+                        description="Write every figure of the course as PNG (200 dpi) and SVG, the "
+                                    "step-by-step animations as GIF, and gallery.html, a page of every "
+                                    "attention mask that works offline in any browser.")
+    e.add_argument("--out", required=True, help="folder to write into (created if missing)")
+    e.add_argument("--theme", choices=("light", "dark"), default="light", help="slide background")
+    e.add_argument("--only", nargs="*", metavar="NAME", help="export only these figures")
+    e.set_defaults(func=_viz_export)
     return parser
 
 

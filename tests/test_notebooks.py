@@ -18,7 +18,7 @@ from minilm.syllabus import CONCEPTS, MAP_END, MAP_START, NOTEBOOKS, course_map_
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
-FILES = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+FILES = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))  # the course; presenter.ipynb is for instructors
 FOOT = ["Summary", "Exercises", "Read next"]
 
 

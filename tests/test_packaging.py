@@ -67,3 +67,12 @@ def test_ci_pins_the_torch_that_pyproject_allows():
     lower = pyproject_requirements()["torch"].removeprefix(">=")
     as_tuple = lambda v: tuple(int(x) for x in v.split("."))  # noqa: E731
     assert as_tuple(pinned) >= as_tuple(lower)
+
+
+def test_the_teaching_extra_is_part_of_dev_so_its_browser_tests_run_in_ci():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    dev = dict(split_requirement(r) for r in extras["dev"])
+    for req in extras["teach"]:
+        name, spec = split_requirement(req)
+        assert dev.get(name) == spec, f"{req} is in [teach] but not in [dev] with the same bound"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -41,7 +42,9 @@ class TransformerConfig:
     d_ff: int | None = None   # MLP hidden width; None means 4 * d_model
     dropout: float = 0.0      # on embeddings, attention weights and residual branches
     norm_first: bool = True   # pre-LN (GPT-2, GLM) or post-LN (Transformer, GPT-1, BERT)
-    activation: str = "gelu"  # "gelu" (GPT, BERT, BART, GLM) or "relu" (the Transformer)
+    activation: str = "gelu"  # "gelu" (GPT, BERT, BART, GLM), "relu" (the Transformer) or
+    # "gelu_tanh": the tanh approximation of GELU that the released GPT-2 computes
+    layer_norm_eps: float = 1e-5  # LayerNorm's epsilon; BERT's released checkpoints use 1e-12
     position: str = "learned"  # "learned", "sinusoidal", "2d" (GLM) or "none"
     n_segments: int = 0       # token-type embeddings (BERT's sentence A / B); 0 = none
     tie_embeddings: bool = True  # output layer reuses the token embedding matrix W_e
@@ -59,6 +62,8 @@ class TransformerConfig:
             self.d_ff = 4 * self.d_model
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {self.dropout}")
+        if not (isinstance(self.layer_norm_eps, float | int) and 0 < self.layer_norm_eps < 1):
+            raise ValueError(f"layer_norm_eps must be a number in (0, 1), got {self.layer_norm_eps!r}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
         if self.position not in ("learned", "sinusoidal", "2d", "none"):
@@ -66,7 +71,7 @@ class TransformerConfig:
                              f"got {self.position!r}")
 
 
-ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU}
+ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "gelu_tanh": partial(nn.GELU, approximate="tanh")}
 
 
 # --------------------------------------------------------------------------- cache
@@ -222,14 +227,14 @@ class Block(nn.Module):
         self.norm_first = c.norm_first
         self.attn = Attention(c.d_model, c.n_heads, dropout=c.dropout, bias=c.bias,
                               use_sdpa=c.use_sdpa)
-        self.ln_attn = nn.LayerNorm(c.d_model)
+        self.ln_attn = nn.LayerNorm(c.d_model, eps=c.layer_norm_eps)
         self.cross_attn = self.ln_cross = None
         if cross_attention:
             self.cross_attn = Attention(c.d_model, c.n_heads, dropout=c.dropout, bias=c.bias,
                                         cross=True, use_sdpa=c.use_sdpa)
-            self.ln_cross = nn.LayerNorm(c.d_model)
+            self.ln_cross = nn.LayerNorm(c.d_model, eps=c.layer_norm_eps)
         self.mlp = MLP(c.d_model, c.d_ff, activation=c.activation, dropout=c.dropout, bias=c.bias)
-        self.ln_mlp = nn.LayerNorm(c.d_model)
+        self.ln_mlp = nn.LayerNorm(c.d_model, eps=c.layer_norm_eps)
         self.dropout = nn.Dropout(c.dropout)
 
     def _residual(self, x, ln, sublayer):
@@ -332,7 +337,8 @@ class TransformerStack(nn.Module):
         super().__init__()
         self.blocks = nn.ModuleList(Block(config, cross_attention=cross_attention)
                                     for _ in range(config.n_layers))
-        self.ln_final = nn.LayerNorm(config.d_model) if config.norm_first else nn.Identity()
+        self.ln_final = (nn.LayerNorm(config.d_model, eps=config.layer_norm_eps) if config.norm_first
+                         else nn.Identity())
 
     def forward(self, h: torch.Tensor, *, mask=None, is_causal=False, context=None,
                 context_mask=None, cache: KVCache | None = None,

@@ -26,7 +26,8 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from minilm.checks import check_context_length, check_token_ids
+from minilm.checks import check_context_length, check_size, check_token_ids
+from minilm.constants import MAX_TENSOR_ELEMENTS
 from minilm.masks import causal_mask
 
 
@@ -42,7 +43,9 @@ class TransformerConfig:
     d_ff: int | None = None   # MLP hidden width; None means 4 * d_model
     dropout: float = 0.0      # on embeddings, attention weights and residual branches
     norm_first: bool = True   # pre-LN (GPT-2, GLM) or post-LN (Transformer, GPT-1, BERT)
-    activation: str = "gelu"  # "gelu" (GPT, BERT, BART, GLM) or "relu" (the Transformer)
+    activation: str = "gelu"  # "gelu" (GPT, BERT, BART, GLM), "relu" (the Transformer) or
+    # "gelu_tanh": the tanh approximation of GELU that the released GPT-2 computes
+    layer_norm_eps: float = 1e-5  # LayerNorm's epsilon; BERT's released checkpoints use 1e-12
     position: str = "learned"  # "learned" (GPT, BERT, BART) or "2d" (GLM)
     n_segments: int = 0       # token-type embeddings (BERT's sentence A / B); 0 = none
     tie_embeddings: bool = True  # output layer reuses the token embedding matrix W_e
@@ -60,10 +63,14 @@ class TransformerConfig:
             self.d_ff = 4 * self.d_model
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {self.dropout}")
+        if not (isinstance(self.layer_norm_eps, float | int) and 0 < self.layer_norm_eps < 1):
+            raise ValueError(f"layer_norm_eps must be a number in (0, 1), got {self.layer_norm_eps!r}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
         if self.position not in ("learned", "2d"):
             raise ValueError(f"position must be 'learned' or '2d', got {self.position!r}")
+        check_size(self.vocab_size * self.d_model, MAX_TENSOR_ELEMENTS, "vocab_size",
+                   f"an embedding table [{self.vocab_size}, {self.d_model}]")
 
     @classmethod
     def tiny(cls, vocab_size: int, **overrides):
@@ -72,7 +79,7 @@ class TransformerConfig:
                       "n_heads": 4, **overrides})
 
 
-ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU}
+ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "gelu_tanh": partial(nn.GELU, approximate="tanh")}
 
 
 # --------------------------------------------------------------------------- cache
@@ -227,14 +234,14 @@ class Block(nn.Module):
         self.norm_first = c.norm_first
         self.attn = Attention(c.d_model, c.n_heads, dropout=c.dropout, bias=c.bias,
                               use_sdpa=c.use_sdpa)
-        self.ln_attn = nn.LayerNorm(c.d_model)
+        self.ln_attn = nn.LayerNorm(c.d_model, eps=c.layer_norm_eps)
         self.cross_attn = self.ln_cross = None
         if cross_attention:
             self.cross_attn = Attention(c.d_model, c.n_heads, dropout=c.dropout, bias=c.bias,
                                         cross=True, use_sdpa=c.use_sdpa)
-            self.ln_cross = nn.LayerNorm(c.d_model)
+            self.ln_cross = nn.LayerNorm(c.d_model, eps=c.layer_norm_eps)
         self.mlp = MLP(c.d_model, c.d_ff, activation=c.activation, dropout=c.dropout, bias=c.bias)
-        self.ln_mlp = nn.LayerNorm(c.d_model)
+        self.ln_mlp = nn.LayerNorm(c.d_model, eps=c.layer_norm_eps)
         self.dropout = nn.Dropout(c.dropout)
 
     def forward(self, x, *, mask=None, is_causal=False, context=None, context_mask=None,
@@ -322,7 +329,8 @@ class TransformerStack(nn.Module):
         super().__init__()
         self.blocks = nn.ModuleList(Block(config, cross_attention=cross_attention)
                                     for _ in range(config.n_layers))
-        self.ln_final = nn.LayerNorm(config.d_model) if config.norm_first else nn.Identity()
+        self.ln_final = (nn.LayerNorm(config.d_model, eps=config.layer_norm_eps) if config.norm_first
+                         else nn.Identity())
 
     def forward(self, h: torch.Tensor, *, mask=None, is_causal=False, context=None,
                 context_mask=None, cache: KVCache | None = None,

@@ -122,6 +122,7 @@ NOTEBOOKS: dict[str, str] = {
     "06_bart_noising": "BART's noising functions and T5's span corruption",
     "07_glm_blank_infilling": "GLM: autoregressive blank infilling",
     "08_capstone": "Capstone: the objectives at equal compute",
+    "09_real_checkpoints": "Appendix: the published GPT-2, BERT and BART in the course's models",
 }
 
 MAP_START, MAP_END = "<!-- course-map:start -->", "<!-- course-map:end -->"

@@ -25,7 +25,8 @@ LAYERS = [
     # ``generate`` methods and the autoencoder's layer-wise pretraining call them
     ("loops", {"train", "generate"}),
     ("models", {"models"}),
-    ("uses of models", {"finetune", "pretrained", "pretrained_glm", "checkpoint"}),
+    ("uses of models", {"finetune", "pretrained", "pretrained_glm", "checkpoint", "interop",
+                        "hf_reference"}),
     ("course tools", {"viz", "course", "grade", "syllabus", "_grade_plugin", "__main__"}),
 ]
 

@@ -52,6 +52,12 @@ class BartConfig(Seq2SeqConfig):
     norm_first: bool = False  # post-LN, as the released BART-base/large
     activation: str = "gelu"  # "ReLU -> GeLU" (Sec. 2.1)
     position: str = "learned"  # learned positions (fairseq's encoder/decoder_learned_pos)
+    # Multiply token embeddings by sqrt(d_model) before adding positions, as the released
+    # BART checkpoints do (fairseq's embed_scale; Hugging Face's scale_embedding).
+    scale_embedding: bool = False
+    # A bias on the output logits, as Hugging Face's BartForConditionalGeneration carries
+    # (final_logits_bias); the output weight stays tied to the token embeddings.
+    final_logits_bias: bool = False
 
     def __post_init__(self):
         super().__post_init__()
@@ -98,8 +104,14 @@ class Bart(Seq2Seq):
         d = config.d_model
         self.decoder_position = nn.Embedding(config.max_len, d)
         nn.init.normal_(self.decoder_position.weight, std=0.02)
-        self.layernorm_embedding = nn.LayerNorm(d)
-        self.decoder_layernorm_embedding = nn.LayerNorm(d)
+        self.layernorm_embedding = nn.LayerNorm(d, eps=config.layer_norm_eps)
+        self.decoder_layernorm_embedding = nn.LayerNorm(d, eps=config.layer_norm_eps)
+        self.embed_scale = d ** 0.5 if config.scale_embedding else 1.0
+        if config.final_logits_bias:  # logits = h W_e^T + b, W_e still shared with the input
+            head = nn.Linear(d, config.vocab_size, bias=True)
+            head.weight = self.lm_head.weight  # the tied (or untied) output matrix, unchanged
+            nn.init.zeros_(head.bias)
+            self.lm_head = head
 
     def _embed(self, vectors: torch.Tensor, positions: torch.Tensor, ln: nn.LayerNorm) -> torch.Tensor:
         # fairseq order: token + position, LayerNorm, dropout.
@@ -113,7 +125,7 @@ class Bart(Seq2Seq):
             raise ValueError("pass exactly one of input_ids and inputs_embeds")
         if input_ids is not None:
             check_token_ids(input_ids, "input_ids", self.config.vocab_size, ndim=2)
-            inputs_embeds, name = self.embed.token(input_ids), "input_ids"
+            inputs_embeds, name = self.embed.token(input_ids) * self.embed_scale, "input_ids"
         else:
             check_tensor(inputs_embeds, "inputs_embeds", ndim=3)
             if inputs_embeds.shape[-1] != self.config.d_model:
@@ -130,7 +142,8 @@ class Bart(Seq2Seq):
         T = decoder_input_ids.shape[1]
         check_context_length(past_length + T, self.config.max_len, "decoder_input_ids")
         positions = self.decoder_position.weight[past_length:past_length + T]
-        return self._embed(self.embed.token(decoder_input_ids), positions, self.decoder_layernorm_embedding)
+        tokens = self.embed.token(decoder_input_ids) * self.embed_scale
+        return self._embed(tokens, positions, self.decoder_layernorm_embedding)
 
 
 # --------------------------------------------------------------------------- batches

@@ -72,7 +72,8 @@ class BertEncoder(nn.Module):
         self.config = config
         d = config.d_model
         self.embed = Embeddings(config)  # token + position + segment
-        self.embed_norm = nn.LayerNorm(d)  # post-LN blocks expect normalised inputs
+        # post-LN blocks expect normalised inputs
+        self.embed_norm = nn.LayerNorm(d, eps=config.layer_norm_eps)
         self.transformer = TransformerStack(config)
         self.pooler = nn.Linear(d, d)
         init_weights(self, config.n_layers)
@@ -107,7 +108,7 @@ class Bert(nn.Module):
         self.encoder = BertEncoder(config)
         # MLM head: transform each T_i, then score every vocabulary entry.
         self.mlm_transform = nn.Sequential(nn.Linear(d, d), ACTIVATIONS[config.activation](),
-                                           nn.LayerNorm(d))
+                                           nn.LayerNorm(d, eps=config.layer_norm_eps))
         self.mlm_decoder = nn.Linear(d, config.vocab_size)  # bias b: one per vocabulary entry
         self.nsp_head = nn.Linear(d, N_NSP_CLASSES)
         for head in (self.mlm_transform, self.mlm_decoder, self.nsp_head):  # the body did its own

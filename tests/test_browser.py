@@ -98,15 +98,20 @@ def lab(tmp_path_factory):
                 time.sleep(0.5)
         yield base, token
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_server(proc)
         log.close()
         if ARTIFACTS.is_dir():
             shutil.copy(home / "lab.log", ARTIFACTS / "jupyterlab.log")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop a server started with ``start_new_session=True`` and the kernels it started."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def cell_fill(page, q: int, k: int) -> str:

@@ -11,7 +11,6 @@ Playwright (or Voila, for the second test) is not installed.
 """
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM_ARGS, chromium, free_port  # noqa: F401  (chromium: the fixture)
+from test_browser import CHROMIUM_ARGS, chromium, free_port, stop_server  # noqa: F401  (chromium: a fixture)
 
 from minilm.viz.gallery import write_gallery
 from minilm.viz.plots import ACCENT, BLOCKED, MAY
@@ -115,12 +114,7 @@ def voila(tmp_path_factory):
                 time.sleep(0.5)
         yield base
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_server(proc)
         log.close()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "voila.log").write_text((home / "voila.log").read_text())

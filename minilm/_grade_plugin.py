@@ -1,13 +1,20 @@
-"""A tiny pytest plugin for ``minilm.grade``: writes every graded test's outcome to JSON.
+"""The pytest plugin of a grading process: guards it and reports each test to the grader.
 
-``minilm.grade`` runs the graded tests in a separate Python process (a learner's infinite
-loop or crash must not take the notebook down) with ``-p minilm._grade_plugin`` and reads
-the file named by ``MINILM_GRADE_REPORT`` afterwards::
+``minilm.grade`` starts ``python -m pytest -p minilm._grade_plugin ...`` and writes one JSON
+line to the new process's standard input: the number of a pipe it inherited, a secret key,
+the time budgets and what is graded. This module reads that line when pytest loads it,
+before any test or exercise is imported, then stops reading standard input. Learner code
+therefore never sees where the reports go or how they are signed (nothing is in the
+environment or on the command line), and any line it writes into the pipe itself fails the
+signature check in ``minilm._grade_run``.
 
-    {"tests": {"tests/exercises/test_ex00_warmup.py::test_x": {"outcome": "failed",
-                                                              "message": "NotImplementedError: ..."}},
-     "collection_errors": [{"nodeid": "tests/exercises/test_ex01_ae.py", "message": "..."}],
-     "collected": ["tests/exercises/test_ex00_warmup.py::test_x", ...]}
+Events, one signed JSON object a line: ``start`` (a test file's import or a test begins),
+``result`` (it ended: an outcome and a one-line message), ``collect_error``, ``collected``
+(every test id) and ``finish``.
+A test that runs past its budget is stopped by ``faulthandler``: it writes the stack of
+every thread into the pipe (unsigned: used only to name the function that was running)
+and ends the process; the grader reports the timeout and grades the remaining tests in a
+new process.
 
 Outcomes: "passed", "failed" (the test body failed), "error" (setup or teardown failed),
 "skipped" (skipped or xfailed: not a pass either).
@@ -15,19 +22,63 @@ Outcomes: "passed", "failed" (the test body failed), "error" (setup or teardown 
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
+import hashlib
+import hmac
 import json
 import os
+import traceback
 from pathlib import Path
 
-REPORT_ENV = "MINILM_GRADE_REPORT"
+import pytest
 
-_tests: dict[str, dict[str, str]] = {}
-_collection_errors: list[dict[str, str]] = []
-_collected: list[str] = []
+from minilm import _grade_guard
 
 
-def short_message(report) -> str:
+def _read_settings() -> dict:
+    """The grader's one line on standard input; standard input is then closed for good."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(0, 4096)
+        if not chunk:
+            break
+        data += chunk
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    return json.loads(data)
+
+
+_settings = _read_settings()
+_key = bytes.fromhex(_settings.pop("key"))
+_pipe = open(_settings.pop("fd"), "wb", buffering=0)  # noqa: SIM115 - open for the whole run
+_grade_guard.install(Path(_settings["root"]), _settings["target"])
+_recorded: dict[str, dict[str, str]] = {}
+
+
+def _send(event: str, **fields) -> None:
+    payload = json.dumps({"event": event, **fields}).encode()
+    signature = hmac.new(_key, payload, hashlib.sha256).hexdigest().encode()
+    with contextlib.suppress(OSError):  # the pipe was closed: the grader notices the silence
+        _pipe.write(signature + b" " + payload + b"\n")
+
+
+def _exercise_frame(tb) -> str:
+    """ "visible_keys, exercises/ex00_warmup.py line 12": the innermost frame in a target file."""
+    root = Path(_settings["root"]).resolve()
+    for frame in reversed(traceback.extract_tb(tb)):
+        path = Path(frame.filename).resolve()
+        if path.parent.name in ("exercises", "solutions") and path.parent.parent == root:
+            return f"{frame.name}, {path.parent.name}/{path.name} line {frame.lineno}"
+    return ""
+
+
+def short_message(report, call=None) -> str:
     """One line saying why a test failed: pytest's crash line, else the last "E" line."""
+    if call is not None and call.excinfo is not None and call.excinfo.errisinstance(SystemExit):
+        where = _exercise_frame(call.excinfo.tb)
+        return f"called sys.exit({call.excinfo.value.code!r})" + (f" in {where}" if where else "")
     crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
     if crash is not None and getattr(crash, "message", None):
         return crash.message.strip().splitlines()[0][:300]
@@ -37,27 +88,50 @@ def short_message(report) -> str:
     return (errors or lines or ["(no message)"])[-1][:300]
 
 
-def pytest_runtest_logreport(report) -> None:
-    record = _tests.setdefault(report.nodeid, {"outcome": "passed", "message": ""})
+def _start_clock(seconds: float) -> None:
+    faulthandler.dump_traceback_later(seconds, exit=True, file=_pipe)
+
+
+def pytest_collectstart(collector) -> None:
+    if isinstance(collector, pytest.Module):  # importing a test file imports its exercise
+        _send("start", nodeid=collector.nodeid)
+        _start_clock(_settings["import_budget"])
+
+
+def pytest_collectreport(report) -> None:
+    faulthandler.cancel_dump_traceback_later()
+    if report.failed:
+        _send("collect_error", nodeid=report.nodeid, message=short_message(report))
+    if report.nodeid.endswith(".py"):
+        _send("result", nodeid=report.nodeid, outcome="imported", message="")
+
+
+def pytest_collection_finish(session) -> None:
+    _send("collected", nodeids=[item.nodeid for item in session.items])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _send("start", nodeid=item.nodeid)
+    _start_clock(_settings["budgets"][item.nodeid.split("::")[0]])
+    yield
+    faulthandler.cancel_dump_traceback_later()
+    record = _recorded.get(item.nodeid, {"outcome": "passed", "message": ""})
+    _send("result", nodeid=item.nodeid, **record)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    record = _recorded.setdefault(item.nodeid, {"outcome": "passed", "message": ""})
     if report.failed and record["outcome"] not in ("failed", "error"):
         record["outcome"] = "failed" if report.when == "call" else "error"
-        record["message"] = short_message(report)
+        record["message"] = short_message(report, call)
     elif report.skipped and record["outcome"] == "passed":
         record["outcome"] = "skipped"
         record["message"] = short_message(report)
 
 
-def pytest_collectreport(report) -> None:
-    if report.failed:
-        _collection_errors.append({"nodeid": report.nodeid, "message": short_message(report)})
-
-
-def pytest_itemcollected(item) -> None:
-    _collected.append(item.nodeid)
-
-
 def pytest_sessionfinish(session) -> None:
-    path = os.environ.get(REPORT_ENV)
-    if path:
-        data = {"tests": _tests, "collection_errors": _collection_errors, "collected": _collected}
-        Path(path).write_text(json.dumps(data, indent=1))
+    _send("finish")

@@ -1,0 +1,176 @@
+"""Run one exercise's graded tests in a guarded child process and collect signed results.
+
+``run_tests`` starts ``python -m pytest -p minilm._grade_plugin`` on some test node ids,
+hands the plugin a pipe and a fresh secret key on standard input (see that module), and
+reads signed events from the pipe until the process ends or runs out of time. A process
+that stops early (a test past its budget, ``os._exit``, a crash) is described in one line
+that names the test and, where the stack shows it, the exercise function that was running.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib.util
+import json
+import os
+import re
+import secrets
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GRACE_S = 30.0  # silence past the largest budget after which a grading process is killed
+
+
+@dataclass
+class Run:
+    """What one grading process reported, and how it ended."""
+
+    collected: list[str] = field(default_factory=list)
+    results: dict[str, dict[str, str]] = field(default_factory=dict)  # nodeid -> outcome, message
+    collect_errors: list[dict[str, str]] = field(default_factory=list)
+    current: str | None = None  # the test that had started and not finished when the process ended
+    finished: bool = False      # pytest reached the end of its session
+    ended: str = ""             # why it ended early: "" when it finished
+    output: str = ""            # the end of what pytest printed, for a message when all else fails
+
+
+def _verified(line: bytes, key: bytes) -> dict | None:
+    signature, _, payload = line.partition(b" ")
+    expected = hmac.new(key, payload, hashlib.sha256).hexdigest().encode()
+    if not hmac.compare_digest(signature, expected):
+        return None
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return None
+
+
+def _apply(run: Run, event: dict) -> None:
+    kind = event.get("event")
+    if kind == "collected":
+        run.collected = list(event["nodeids"])
+    elif kind == "collect_error":
+        run.collect_errors.append({"nodeid": event["nodeid"], "message": event["message"]})
+    elif kind == "start":
+        run.current = event["nodeid"]
+    elif kind == "result":
+        run.results[event["nodeid"]] = {"outcome": event["outcome"], "message": event["message"]}
+        run.current = None
+    elif kind == "finish":
+        run.finished = True
+
+
+_FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<name>\S+)')
+
+
+def running_function(stack: str, root: Path) -> str:
+    """The innermost exercise frame of faulthandler's dump: "loop, exercises/ex00.py line 3"."""
+    frames = []
+    for match in _FRAME.finditer(stack):
+        path = Path(match["path"])
+        if path.parent.name in ("exercises", "solutions") and path.parent.parent == root:
+            frames.append(f"{match['name']}, {path.parent.name}/{path.name} line {match['line']}")
+    return frames[0] if frames else ""  # faulthandler lists the most recent call first
+
+
+def _ending(returncode: int | None, stack: str, seconds: float, current: str | None, root: Path) -> str:
+    """One line on why a process stopped before pytest finished, during test ``current``."""
+    if current is None:
+        where = "before any test started"
+    elif "::" in current:
+        where = f"in {current.split('::', 1)[1]}"
+    else:
+        where = f"while importing {current} and its exercise"
+    if "Timeout (" in stack:  # faulthandler's dump; anything before it was not ours
+        stack = stack[stack.rindex("Timeout ("):]
+    if returncode is None or stack.startswith("Timeout ("):
+        function = running_function(stack, root)
+        return f"timed out after {seconds:g} s {where}" + (f" ({function})" if function else "")
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"the process was killed by {name} {where}"
+    return (f"the process exited with code {returncode} {where} "
+            "(os._exit, or sys.exit outside a test)")
+
+
+def run_tests(root: Path, target: str, files: list[str], *, budgets: dict[str, float],
+              import_budget: float, deadline: float, skip: tuple[str, ...] = (),
+              collect_only: bool = False) -> Run:
+    """Run pytest on the test ``files`` in ``root`` against ``target``, but not the tests in ``skip``.
+
+    ``budgets`` maps each test file to the seconds one of its tests may take; importing a
+    test file (and so its exercise) may take ``import_budget``. The process is killed when
+    it has sent nothing for ``GRACE_S`` past the largest budget (its own clock was stopped),
+    or at ``deadline`` (``time.monotonic()``).
+    """
+    if importlib.util.find_spec("pytest") is None:
+        raise RuntimeError("grading runs pytest, which is not installed: pip install pytest")
+    key = secrets.token_bytes(32)
+    read_end, write_end = os.pipe()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MINILM_GRADE")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    package_parent = str(Path(__file__).resolve().parents[1])  # minilm importable from anywhere
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), package_parent, env.get("PYTHONPATH")]))
+    cmd = [sys.executable, "-m", "pytest", *files, "--target", target, "-q",
+           "-p", "no:cacheprovider", "-p", "no:nbval", "-p", "no:timeout", "-p", "no:randomly",
+           "-p", "minilm._grade_plugin", "--continue-on-collection-errors", "--rootdir", str(root)]
+    cmd += [f"--deselect={nodeid}" for nodeid in skip]
+    if collect_only:
+        cmd.append("--collect-only")
+    settings = {"fd": write_end, "key": key.hex(), "root": str(root), "target": target,
+                "budgets": budgets, "import_budget": import_budget}
+    run = Run()
+    quiet_limit = max([import_budget, *budgets.values()]) + GRACE_S
+    hard_stop = min(deadline, time.monotonic() + quiet_limit)
+    with tempfile.TemporaryFile() as output:
+        try:
+            proc = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.PIPE, stdout=output,
+                                    stderr=subprocess.STDOUT, pass_fds=(write_end,))
+        finally:
+            os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe, selectors.DefaultSelector() as selector:
+            try:
+                proc.stdin.write(json.dumps(settings).encode() + b"\n")
+                proc.stdin.close()
+            except OSError:  # it died at once; its exit code says why
+                pass
+            selector.register(pipe, selectors.EVENT_READ)
+            buffer, unsigned = b"", []
+            while (left := hard_stop - time.monotonic()) > 0:
+                if not selector.select(min(left, 1.0)):
+                    continue
+                chunk = os.read(pipe.fileno(), 1 << 16)
+                if not chunk:
+                    break
+                *lines, buffer = (buffer + chunk).split(b"\n")
+                for line in lines:
+                    event = _verified(line, key)
+                    if event is None:
+                        unsigned.append(line.decode(errors="replace"))
+                    else:
+                        _apply(run, event)
+                        hard_stop = min(deadline, time.monotonic() + quiet_limit)
+        try:
+            returncode = proc.wait(timeout=max(0.0, hard_stop - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            returncode = None
+        output.seek(0)
+        run.output = output.read()[-3000:].decode(errors="replace")
+    if not run.finished:
+        stack = "\n".join(unsigned + [buffer.decode(errors="replace")])
+        current_file = (run.current or "").split("::")[0]
+        seconds = budgets.get(current_file, 0.0) if "::" in (run.current or "") else import_budget
+        run.ended = _ending(returncode, stack, seconds, run.current, root)
+    return run

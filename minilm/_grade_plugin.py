@@ -1,19 +1,20 @@
 """The pytest plugin of a grading process: guards it and reports each test to the grader.
 
 ``minilm.grade`` starts ``python -m pytest -p minilm._grade_plugin ...`` and writes one JSON
-line to the new process's standard input: the number of a pipe it inherited, a secret key,
-the time budgets and what is graded. This module reads that line when pytest loads it,
-before any test or exercise is imported, then stops reading standard input. Learner code
-therefore never sees where the reports go or how they are signed (nothing is in the
-environment or on the command line), and any line it writes into the pipe itself fails the
-signature check in ``minilm._grade_run``.
+line to the new process's standard input: a port on 127.0.0.1 to connect to, a secret key,
+the time budgets and what is graded. This module reads that line and connects when pytest
+loads it, before any test or exercise is imported, then stops reading standard input; the
+grader accepts that one connection and no other. Learner code therefore never sees where
+the reports go or how they are signed (nothing is in the environment or on the command
+line), and any line it writes into the connection itself fails the signature check in
+``minilm._grade_run``.
 
 Events, one signed JSON object a line: ``start`` (a test file's import or a test begins),
 ``result`` (it ended: an outcome and a one-line message), ``collect_error``, ``collected``
 (every test id) and ``finish``.
 A test that runs past its budget is stopped by ``faulthandler``: it writes the stack of
-every thread into the pipe (unsigned: used only to name the function that was running)
-and ends the process; the grader reports the timeout and grades the remaining tests in a
+every thread into a file the grader named (used only to name the function that was
+running) and ends the process; the grader reports the timeout and grades the remaining tests in a
 new process.
 
 Outcomes: "passed", "failed" (the test body failed), "error" (setup or teardown failed),
@@ -28,6 +29,7 @@ import hashlib
 import hmac
 import json
 import os
+import socket
 import traceback
 from pathlib import Path
 
@@ -52,7 +54,8 @@ def _read_settings() -> dict:
 
 _settings = _read_settings()
 _key = bytes.fromhex(_settings.pop("key"))
-_pipe = open(_settings.pop("fd"), "wb", buffering=0)  # noqa: SIM115 - open for the whole run
+_channel = socket.create_connection(("127.0.0.1", _settings.pop("port")))
+_stacks = open(_settings["stack_file"], "w")  # noqa: SIM115 - faulthandler needs it open all along
 _grade_guard.install(Path(_settings["root"]), _settings["target"])
 _recorded: dict[str, dict[str, str]] = {}
 
@@ -60,8 +63,8 @@ _recorded: dict[str, dict[str, str]] = {}
 def _send(event: str, **fields) -> None:
     payload = json.dumps({"event": event, **fields}).encode()
     signature = hmac.new(_key, payload, hashlib.sha256).hexdigest().encode()
-    with contextlib.suppress(OSError):  # the pipe was closed: the grader notices the silence
-        _pipe.write(signature + b" " + payload + b"\n")
+    with contextlib.suppress(OSError):  # the connection was closed: the grader notices the silence
+        _channel.sendall(signature + b" " + payload + b"\n")
 
 
 def _exercise_frame(tb) -> str:
@@ -89,7 +92,7 @@ def short_message(report, call=None) -> str:
 
 
 def _start_clock(seconds: float) -> None:
-    faulthandler.dump_traceback_later(seconds, exit=True, file=_pipe)
+    faulthandler.dump_traceback_later(seconds, exit=True, file=_stacks)
 
 
 def pytest_collectstart(collector) -> None:
@@ -113,7 +116,8 @@ def pytest_collection_finish(session) -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     _send("start", nodeid=item.nodeid)
-    _start_clock(_settings["budgets"][item.nodeid.split("::")[0]])
+    budgets = _settings["budgets"]
+    _start_clock(budgets.get(item.nodeid.split("::")[0], max(budgets.values(), default=5.0)))
     yield
     faulthandler.cancel_dump_traceback_later()
     record = _recorded.get(item.nodeid, {"outcome": "passed", "message": ""})

@@ -1,8 +1,8 @@
 """Run one exercise's graded tests in a guarded child process and collect signed results.
 
-``run_tests`` starts ``python -m pytest -p minilm._grade_plugin`` on some test node ids,
-hands the plugin a pipe and a fresh secret key on standard input (see that module), and
-reads signed events from the pipe until the process ends or runs out of time. A process
+``run_tests`` starts ``python -m pytest -p minilm._grade_plugin`` on some test files,
+hands the plugin a local port and a fresh secret key on standard input (see that module),
+and reads signed events from that connection until the process ends or runs out of time. A process
 that stops early (a test past its budget, ``os._exit``, a crash) is described in one line
 that names the test and, where the stack shows it, the exercise function that was running.
 """
@@ -18,6 +18,7 @@ import re
 import secrets
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -103,6 +104,49 @@ def _ending(returncode: int | None, stack: str, seconds: float, current: str | N
             "(os._exit, or sys.exit outside a test)")
 
 
+def _command(root: Path, target: str, files: list[str], skip: tuple[str, ...], collect_only: bool):
+    """The pytest command line and environment of a grading process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MINILM_GRADE")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    package_parent = str(Path(__file__).resolve().parents[1])  # minilm importable from anywhere
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), package_parent, env.get("PYTHONPATH")]))
+    cmd = [sys.executable, "-m", "pytest", *files, "--target", target, "-q",
+           "-p", "no:cacheprovider", "-p", "no:nbval", "-p", "no:timeout", "-p", "no:randomly",
+           "-p", "minilm._grade_plugin", "--continue-on-collection-errors", "--rootdir", str(root)]
+    cmd += [f"--deselect={nodeid}" for nodeid in skip]
+    if collect_only:
+        cmd.append("--collect-only")
+    return cmd, env
+
+
+def _read_events(server: socket.socket, key: bytes, run: Run, quiet_limit: float, deadline: float) -> None:
+    """Apply the signed events of the first connection to ``server`` until it closes or goes quiet."""
+    hard_stop = min(deadline, time.monotonic() + quiet_limit)
+    buffer = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(server, selectors.EVENT_READ)
+        while (left := hard_stop - time.monotonic()) > 0:
+            for ready, _ in selector.select(min(left, 1.0)):
+                if ready.fileobj is server:  # the plugin connects once, before any exercise is imported
+                    connection, _ = server.accept()
+                    selector.unregister(server)
+                    server.close()
+                    selector.register(connection, selectors.EVENT_READ)
+                    continue
+                chunk = ready.fileobj.recv(1 << 16)
+                if not chunk:
+                    ready.fileobj.close()
+                    return
+                *lines, buffer = (buffer + chunk).split(b"\n")
+                for line in lines:
+                    event = _verified(line, key)
+                    if event is not None:  # anything else was written by someone without the key
+                        _apply(run, event)
+                        hard_stop = min(deadline, time.monotonic() + quiet_limit)
+                if run.finished:  # a thread the exercise left running may keep the process alive
+                    return
+
+
 def run_tests(root: Path, target: str, files: list[str], *, budgets: dict[str, float],
               import_budget: float, deadline: float, skip: tuple[str, ...] = (),
               collect_only: bool = False) -> Run:
@@ -116,60 +160,32 @@ def run_tests(root: Path, target: str, files: list[str], *, budgets: dict[str, f
     if importlib.util.find_spec("pytest") is None:
         raise RuntimeError("grading runs pytest, which is not installed: pip install pytest")
     key = secrets.token_bytes(32)
-    read_end, write_end = os.pipe()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MINILM_GRADE")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    package_parent = str(Path(__file__).resolve().parents[1])  # minilm importable from anywhere
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), package_parent, env.get("PYTHONPATH")]))
-    cmd = [sys.executable, "-m", "pytest", *files, "--target", target, "-q",
-           "-p", "no:cacheprovider", "-p", "no:nbval", "-p", "no:timeout", "-p", "no:randomly",
-           "-p", "minilm._grade_plugin", "--continue-on-collection-errors", "--rootdir", str(root)]
-    cmd += [f"--deselect={nodeid}" for nodeid in skip]
-    if collect_only:
-        cmd.append("--collect-only")
-    settings = {"fd": write_end, "key": key.hex(), "root": str(root), "target": target,
-                "budgets": budgets, "import_budget": import_budget}
+    cmd, env = _command(root, target, files, skip, collect_only)
     run = Run()
     quiet_limit = max([import_budget, *budgets.values()]) + GRACE_S
-    hard_stop = min(deadline, time.monotonic() + quiet_limit)
-    with tempfile.TemporaryFile() as output:
+    with tempfile.TemporaryDirectory() as tmp, open(Path(tmp) / "output", "w+b") as output, \
+            socket.create_server(("127.0.0.1", 0)) as server:
+        stack_file = Path(tmp) / "stack.txt"  # faulthandler writes the stacks of a timeout here
+        settings = {"port": server.getsockname()[1], "key": key.hex(), "stack_file": str(stack_file),
+                    "root": str(root), "target": target, "budgets": budgets, "import_budget": import_budget}
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.PIPE, stdout=output,
+                                stderr=subprocess.STDOUT)
         try:
-            proc = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.PIPE, stdout=output,
-                                    stderr=subprocess.STDOUT, pass_fds=(write_end,))
-        finally:
-            os.close(write_end)
-        with os.fdopen(read_end, "rb") as pipe, selectors.DefaultSelector() as selector:
-            try:
-                proc.stdin.write(json.dumps(settings).encode() + b"\n")
-                proc.stdin.close()
-            except OSError:  # it died at once; its exit code says why
-                pass
-            selector.register(pipe, selectors.EVENT_READ)
-            buffer, unsigned = b"", []
-            while (left := hard_stop - time.monotonic()) > 0:
-                if not selector.select(min(left, 1.0)):
-                    continue
-                chunk = os.read(pipe.fileno(), 1 << 16)
-                if not chunk:
-                    break
-                *lines, buffer = (buffer + chunk).split(b"\n")
-                for line in lines:
-                    event = _verified(line, key)
-                    if event is None:
-                        unsigned.append(line.decode(errors="replace"))
-                    else:
-                        _apply(run, event)
-                        hard_stop = min(deadline, time.monotonic() + quiet_limit)
+            proc.stdin.write(json.dumps(settings).encode() + b"\n")
+            proc.stdin.close()
+        except OSError:  # it died at once; its exit code says why
+            pass
+        _read_events(server, key, run, quiet_limit, deadline)
         try:
-            returncode = proc.wait(timeout=max(0.0, hard_stop - time.monotonic()))
+            returncode = proc.wait(timeout=max(0.0, min(deadline - time.monotonic(), GRACE_S)))
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
             returncode = None
         output.seek(0)
         run.output = output.read()[-3000:].decode(errors="replace")
+        stack = stack_file.read_text(errors="replace") if stack_file.is_file() else ""
     if not run.finished:
-        stack = "\n".join(unsigned + [buffer.decode(errors="replace")])
         current_file = (run.current or "").split("::")[0]
         seconds = budgets.get(current_file, 0.0) if "::" in (run.current or "") else import_budget
         run.ended = _ending(returncode, stack, seconds, run.current, root)

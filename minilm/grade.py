@@ -6,8 +6,10 @@ tests load the module under grade with ``load_target("exNN_topic")``: the soluti
 default (so the course's own CI is green), the learner's with ``pytest --target exercises``
 or ``python -m minilm grade``.
 
-``grade(names, target=...)`` runs those tests in a separate Python process (so a learner's
-crash or endless loop cannot take a notebook down) and returns one ``Score`` per exercise;
+``grade(names, target=...)`` runs those tests in a separate, guarded Python process, each
+test within a time budget (so a learner's crash or endless loop cannot take a notebook
+down, and their code cannot reach the solutions or the report; docs/GRADING.md), and
+returns one ``Score`` per exercise;
 ``print_table`` prints them; ``check(name)`` is the notebook's "check your exercise" cell:
 it shows the score and a friendly message and never raises.
 """

@@ -80,10 +80,10 @@ def rows(course):
 
 # --- learner code that loops, exits, forges the report or peeks at the solutions ----------
 
-LOOPS = SOLVED.replace("return a * b", "while True:\n        pass")
+LOOPS = SOLVED.replace("return a * b", "while True: pass")  # one line: the stack names that line
 EXITS = SOLVED.replace("return a + b", "import sys\n    sys.exit(3)")
 HARD_EXITS = SOLVED.replace("return a * b", "import os\n    os._exit(7)")
-HANGS_ON_IMPORT = "while True:\n    pass\n" + SOLVED
+HANGS_ON_IMPORT = "while True: pass\n" + SOLVED
 FORGES_THE_REPORT = HALF_SOLVED.replace("return a + b", "raise NotImplementedError") + '''
 
 import atexit, json, os

@@ -108,6 +108,7 @@ def _command(root: Path, target: str, files: list[str], skip: tuple[str, ...], c
     """The pytest command line and environment of a grading process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINILM_GRADE")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["MINILM_COURSE_ROOT"] = str(root)  # minilm.grade.ROOT_ENV: load_target reads this course
     package_parent = str(Path(__file__).resolve().parents[1])  # minilm importable from anywhere
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), package_parent, env.get("PYTHONPATH")]))
     cmd = [sys.executable, "-m", "pytest", *files, "--target", target, "-q",
@@ -185,7 +186,7 @@ def run_tests(root: Path, target: str, files: list[str], *, budgets: dict[str, f
         output.seek(0)
         run.output = output.read()[-3000:].decode(errors="replace")
         stack = stack_file.read_text(errors="replace") if stack_file.is_file() else ""
-    if not run.finished:
+    if not run.finished or run.current:  # (pytest can also finish in the middle of a test)
         current_file = (run.current or "").split("::")[0]
         seconds = budgets.get(current_file, 0.0) if "::" in (run.current or "") else import_budget
         run.ended = _ending(returncode, stack, seconds, run.current, root)

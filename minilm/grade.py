@@ -59,7 +59,10 @@ def load_target(name: str, target: str | None = None) -> ModuleType:
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except SystemExit as stop:  # else pytest stops the whole session with an internal error
+        raise ImportError(f"{target}/{name}.py called sys.exit({stop.code!r}) while being imported") from None
     return module
 
 

@@ -117,7 +117,9 @@ REWRITES_THE_TESTS = SOLVED + (
     "    open(path, 'w').write('def test_free():\\n    pass\\n')\n")
 HOSTILE = {"ex03_loop": LOOPS, "ex04_exit": EXITS, "ex05_hard_exit": HARD_EXITS,
            "ex06_forge": FORGES_THE_REPORT, "ex07_peek": IMPORTS_SOLUTIONS, "ex08_peek": LOADS_SOLUTIONS,
-           "ex09_peek": READS_SOLUTIONS, "ex10_hang": HANGS_ON_IMPORT, "ex11_rewrite": REWRITES_THE_TESTS}
+           "ex09_peek": READS_SOLUTIONS, "ex10_hang": HANGS_ON_IMPORT, "ex11_rewrite": REWRITES_THE_TESTS,
+           "ex12_exit_on_import": "import sys\nsys.exit(5)\n",
+           "ex13_os_exit_on_import": "import os\nos._exit(9)\n"}
 
 
 def line_of(text: str, source: str) -> int:
@@ -175,6 +177,15 @@ def test_sys_exit_and_os_exit_say_what_happened(hostile):
     assert hard.problems == ("the process exited with code 7 in test_mul "
                              "(os._exit, or sys.exit outside a test)",)
     assert (hard.passed, hard.total) == (2, 3)
+    on_import = rows["ex12_exit_on_import"]
+    assert on_import.errors == ("ImportError: exercises/ex12_exit_on_import.py called sys.exit(5) "
+                                "while being imported",)
+    assert (on_import.passed, on_import.total) == (0, 3)
+    hard_on_import = rows["ex13_os_exit_on_import"]
+    assert hard_on_import.problems == ("the process exited with code 9 while importing "
+                                       "tests/exercises/test_ex13_os_exit_on_import.py and its exercise "
+                                       "(os._exit, or sys.exit outside a test)",)
+    assert (hard_on_import.passed, hard_on_import.total) == (0, 3)
 
 
 def test_forged_reports_do_not_count(hostile):

@@ -36,6 +36,7 @@ from pathlib import Path
 import pytest
 
 from minilm import _grade_guard
+from minilm._grade_run import exercise_frame
 
 
 def _read_settings() -> dict:
@@ -67,20 +68,11 @@ def _send(event: str, **fields) -> None:
         _channel.sendall(signature + b" " + payload + b"\n")
 
 
-def _exercise_frame(tb) -> str:
-    """ "visible_keys, exercises/ex00_warmup.py line 12": the innermost frame in a target file."""
-    root = Path(_settings["root"]).resolve()
-    for frame in reversed(traceback.extract_tb(tb)):
-        path = Path(frame.filename).resolve()
-        if path.parent.name in ("exercises", "solutions") and path.parent.parent == root:
-            return f"{frame.name}, {path.parent.name}/{path.name} line {frame.lineno}"
-    return ""
-
-
 def short_message(report, call=None) -> str:
     """One line saying why a test failed: pytest's crash line, else the last "E" line."""
     if call is not None and call.excinfo is not None and call.excinfo.errisinstance(SystemExit):
-        where = _exercise_frame(call.excinfo.tb)
+        frames = reversed(traceback.extract_tb(call.excinfo.tb))
+        where = exercise_frame([(f.filename, f.name, f.lineno) for f in frames], Path(_settings["root"]))
         return f"called sys.exit({call.excinfo.value.code!r})" + (f" in {where}" if where else "")
     crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
     if crash is not None and getattr(crash, "message", None):

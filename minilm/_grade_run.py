@@ -71,14 +71,18 @@ def _apply(run: Run, event: dict) -> None:
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<name>\S+)')
 
 
+def exercise_frame(frames: list[tuple[str, str, int]], root: Path) -> str:
+    """The first (filename, function, line) in an exercise file: "mul, exercises/ex03.py line 7"."""
+    for filename, function, line in frames:
+        path = Path(filename).resolve()
+        if path.parent.name in ("exercises", "solutions") and path.parent.parent == root.resolve():
+            return f"{function}, {path.parent.name}/{path.name} line {line}"
+    return ""
+
+
 def running_function(stack: str, root: Path) -> str:
-    """The innermost exercise frame of faulthandler's dump: "loop, exercises/ex00.py line 3"."""
-    frames = []
-    for match in _FRAME.finditer(stack):
-        path = Path(match["path"])
-        if path.parent.name in ("exercises", "solutions") and path.parent.parent == root:
-            frames.append(f"{match['name']}, {path.parent.name}/{path.name} line {match['line']}")
-    return frames[0] if frames else ""  # faulthandler lists the most recent call first
+    """The innermost exercise frame of faulthandler's dump, which lists the most recent call first."""
+    return exercise_frame([(m["path"], m["name"], m["line"]) for m in _FRAME.finditer(stack)], root)
 
 
 def _ending(returncode: int | None, stack: str, seconds: float, current: str | None, root: Path) -> str:

@@ -85,6 +85,12 @@ def running_function(stack: str, root: Path) -> str:
     return exercise_frame([(m["path"], m["name"], m["line"]) for m in _FRAME.finditer(stack)], root)
 
 
+def hung_function(ended: str) -> tuple[str, str] | None:
+    """("exercises/ex03.py", "mul") from "timed out after 2 s in test_mul (mul, exercises/ex03.py line 7)"."""
+    match = re.search(r"^timed out .*\((?P<name>\w+), (?P<file>\S+) line \d+\)$", ended)
+    return (match["file"], match["name"]) if match else None
+
+
 def _ending(returncode: int | None, stack: str, seconds: float, current: str | None, root: Path) -> str:
     """One line on why a process stopped before pytest finished, during test ``current``."""
     if current is None:
@@ -154,13 +160,14 @@ def _read_events(server: socket.socket, key: bytes, run: Run, quiet_limit: float
 
 def run_tests(root: Path, target: str, files: list[str], *, budgets: dict[str, float],
               import_budget: float, deadline: float, skip: tuple[str, ...] = (),
-              collect_only: bool = False) -> Run:
+              hung: dict[str, list[str]] | None = None, collect_only: bool = False) -> Run:
     """Run pytest on the test ``files`` in ``root`` against ``target``, but not the tests in ``skip``.
 
     ``budgets`` maps each test file to the seconds one of its tests may take; importing a
     test file (and so its exercise) may take ``import_budget``. The process is killed when
     it has sent nothing for ``GRACE_S`` past the largest budget (its own clock was stopped),
-    or at ``deadline`` (``time.monotonic()``).
+    or at ``deadline`` (``time.monotonic()``). ``hung`` maps an exercise file to functions that
+    ran past a budget before: they are replaced by ones that fail at once.
     """
     if importlib.util.find_spec("pytest") is None:
         raise RuntimeError("grading runs pytest, which is not installed: pip install pytest")
@@ -172,7 +179,8 @@ def run_tests(root: Path, target: str, files: list[str], *, budgets: dict[str, f
             socket.create_server(("127.0.0.1", 0)) as server:
         stack_file = Path(tmp) / "stack.txt"  # faulthandler writes the stacks of a timeout here
         settings = {"port": server.getsockname()[1], "key": key.hex(), "stack_file": str(stack_file),
-                    "root": str(root), "target": target, "budgets": budgets, "import_budget": import_budget}
+                    "root": str(root), "target": target, "budgets": budgets, "import_budget": import_budget,
+                    "hung": hung or {}}
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.PIPE, stdout=output,
                                 stderr=subprocess.STDOUT)
         try:

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 
 from minilm import _grade_guard
-from minilm._grade_run import run_tests
+from minilm._grade_run import hung_function, run_tests
 
 TARGET_ENV = "MINILM_GRADE_TARGET"
 TARGETS = ("solutions", "exercises")
@@ -190,6 +190,7 @@ def grade(names: Iterable[str] | str | None = None, *, target: str = "exercises"
         if broken:
             errors[name].append(broken)
     pending = [name for name in selected if not errors[name]]
+    hung: dict[str, list[str]] = {}  # exercise file -> functions that ran past a budget
     while pending:
         if time.monotonic() >= deadline:
             for name in pending:
@@ -198,7 +199,10 @@ def grade(names: Iterable[str] | str | None = None, *, target: str = "exercises"
         done = tuple(n for name in pending for n in results[name])
         run = run_tests(root, target, [files[n] for n in pending], skip=done,
                         budgets={files[n]: budgets[files[n]] for n in pending},
-                        import_budget=IMPORT_BUDGET_S, deadline=deadline)
+                        import_budget=IMPORT_BUDGET_S, deadline=deadline, hung=hung)
+        if hung_function(run.ended):
+            file, function = hung_function(run.ended)
+            hung.setdefault(file, []).append(function)
         for error in run.collect_errors:
             errors[_owner(error["nodeid"], files)].append(error["message"])
         progress = False

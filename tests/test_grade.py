@@ -119,7 +119,8 @@ HOSTILE = {"ex03_loop": LOOPS, "ex04_exit": EXITS, "ex05_hard_exit": HARD_EXITS,
            "ex06_forge": FORGES_THE_REPORT, "ex07_peek": IMPORTS_SOLUTIONS, "ex08_peek": LOADS_SOLUTIONS,
            "ex09_peek": READS_SOLUTIONS, "ex10_hang": HANGS_ON_IMPORT, "ex11_rewrite": REWRITES_THE_TESTS,
            "ex12_exit_on_import": "import sys\nsys.exit(5)\n",
-           "ex13_os_exit_on_import": "import os\nos._exit(9)\n"}
+           "ex13_os_exit_on_import": "import os\nos._exit(9)\n",
+           "ex14_loop_twice": SOLVED.replace("return a + b", "while True: pass")}
 
 
 def line_of(text: str, source: str) -> int:
@@ -154,6 +155,17 @@ def test_an_endless_loop_times_out_that_test_and_the_others_still_count(hostile)
     assert (rows["ex01_demo"].passed, rows["ex01_demo"].total) == (2, 3)  # graded after the loop
     assert grading.format_table([loop]).splitlines()[2].split() == [
         "ex03_loop", "2", "/", "3", "6.7", "/", "10", "(timed", "out)"]
+
+
+def test_a_function_that_timed_out_fails_at_once_in_its_other_tests(hostile):
+    root, rows = hostile
+    loop = rows["ex14_loop_twice"]
+    (problem,) = loop.problems  # one budget spent, not one per test that calls add
+    assert problem.startswith("timed out after 2 s in test_add_small (add, exercises/ex14_loop_twice.py")
+    messages = {t.name: t.message for t in loop.tests}
+    assert messages["test_add_negative"] == ("TimeoutError: add ran past its budget in an earlier test; "
+                                             "it is not run again")
+    assert (loop.passed, loop.total) == (1, 3)
 
 
 def test_an_endless_loop_while_importing_times_out_that_exercise_only(hostile):

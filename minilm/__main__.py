@@ -29,12 +29,15 @@ def _grade(args: argparse.Namespace) -> int:
     print(f"Grading {args.target}/ ({len(names)} exercise{'s' * (len(names) != 1)}) ...", flush=True)
     rows = grade(names, target=args.target)
     print_table(rows)
+    for row in rows:  # why an exercise scores less than its tests say, always shown
+        for message in row.errors:
+            print(f"{row.exercise}: could not import: {message}")
+        for message in row.problems:
+            print(f"{row.exercise}: {message}")
     if not args.verbose and any(r.passed < r.total or r.errors for r in rows):
         print("\nFill in the functions in exercises/ and grade again; add -v to list what does not pass.")
     if args.verbose:
         for row in rows:
-            for message in row.errors:
-                print(f"\n{row.exercise}: could not import: {message}")
             for test in row.tests:
                 if test.outcome != "passed":
                     print(f"{row.exercise}::{test.name}: {test.outcome}: {test.message}")

@@ -6,8 +6,10 @@ tests load the module under grade with ``load_target("exNN_topic")``: the soluti
 default (so the course's own CI is green), the learner's with ``pytest --target exercises``
 or ``python -m minilm grade``.
 
-``grade(names, target=...)`` runs those tests in a separate Python process (so a learner's
-crash or endless loop cannot take a notebook down) and returns one ``Score`` per exercise;
+``grade(names, target=...)`` runs those tests in a separate, guarded Python process, each
+test within a time budget (so a learner's crash or endless loop cannot take a notebook
+down, and their code cannot reach the solutions or the report; docs/GRADING.md), and
+returns one ``Score`` per exercise;
 ``print_table`` prints them; ``check(name)`` is the notebook's "check your exercise" cell:
 it shows the score and a friendly message and never raises.
 """
@@ -16,16 +18,16 @@ from __future__ import annotations
 
 import html
 import importlib.util
-import json
 import os
-import subprocess
 import sys
-import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from minilm import _grade_guard
+from minilm._grade_run import hung_function, run_tests
 from minilm.settings import ROOT_ENV, course_root  # noqa: F401 (ROOT_ENV: public here too)
 
 TARGET_ENV = "MINILM_GRADE_TARGET"
@@ -37,6 +39,9 @@ def load_target(name: str, target: str | None = None) -> ModuleType:
     target = target or os.environ.get(TARGET_ENV, "solutions")
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    if _grade_guard.grading_only not in (None, target):
+        raise PermissionError(f"load_target({name!r}, {target!r}): only {_grade_guard.grading_only}/ "
+                              "can be loaded while the exercises are graded")
     path = course_root() / target / f"{name}.py"
     if not path.is_file():
         raise FileNotFoundError(f"no exercise file {path}")
@@ -44,7 +49,10 @@ def load_target(name: str, target: str | None = None) -> ModuleType:
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except SystemExit as stop:  # else pytest stops the whole session with an internal error
+        raise ImportError(f"{target}/{name}.py called sys.exit({stop.code!r}) while being imported") from None
     return module
 
 
@@ -70,7 +78,8 @@ class Score:
     total: int                    # graded tests in tests/exercises/test_<exercise>.py
     points: float                 # POINTS_PER_EXERCISE * passed / total, one decimal
     tests: tuple[GradedTest, ...] = ()
-    errors: tuple[str, ...] = ()  # the test file could not be collected (e.g. a SyntaxError)
+    errors: tuple[str, ...] = ()    # the exercise or its tests could not be imported (e.g. a SyntaxError)
+    problems: tuple[str, ...] = ()  # a test timed out, or the process exited or crashed
 
     @property
     def max_points(self) -> int:
@@ -102,26 +111,43 @@ def resolve_names(names: Iterable[str] | str | None = None) -> list[str]:
     return out
 
 
-def _run_pytest(files: list[str], target: str, *extra: str, timeout: float) -> dict:
-    """Run pytest on ``files`` in a fresh interpreter; the plugin's JSON report."""
-    if importlib.util.find_spec("pytest") is None:
-        raise RuntimeError("grading runs pytest, which is not installed: pip install pytest")
-    root = course_root()
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.json"
-        env = dict(os.environ, **{TARGET_ENV: target, "MINILM_GRADE_REPORT": str(report)})
-        package_parent = str(Path(__file__).resolve().parents[1])  # minilm importable from anywhere
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), package_parent, env.get("PYTHONPATH")]))
-        cmd = [sys.executable, "-m", "pytest", *files, "--target", target, "-q",
-               "-p", "no:cacheprovider", "-p", "no:nbval",  # nbval's imports take seconds
-               "-p", "minilm._grade_plugin",
-               "--continue-on-collection-errors", "-o", "timeout=120", *extra]
-        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
-                              timeout=timeout)
-        if not report.is_file():
-            tail = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
-            raise RuntimeError("pytest did not finish:\n" + "\n".join(tail))
-        return json.loads(report.read_text())
+# Each graded test gets a budget: setup, body and teardown must finish within it, or the
+# test fails as "timed out" and the exercise's other tests go on in a new process. The
+# budget is max(5 s, 10 x the slowest solution test of that exercise), measured with
+# `pytest tests/exercises --durations=0` on a busy 2-core machine, one torch thread:
+# every solution test takes under 0.1 s except ex01's first forward pass (1.1 s, torch
+# warming up). Importing the test file and the exercise has its own, larger budget.
+TEST_BUDGET_S = 5.0
+SLOW_EXERCISE_BUDGET_S = {"ex01_autoencoders": 15.0}
+IMPORT_BUDGET_S = 60.0
+BUDGET_ENV = "MINILM_GRADE_BUDGET"  # seconds for every test; the grader's own tests shrink it
+MAX_STOPS = 3  # after three timeouts or crashes in one exercise, its other tests count as not run
+
+
+def test_budget(name: str) -> float:
+    """Seconds each graded test of exercise ``name`` may take (``MINILM_GRADE_BUDGET`` overrides)."""
+    if os.environ.get(BUDGET_ENV):
+        return float(os.environ[BUDGET_ENV])
+    return SLOW_EXERCISE_BUDGET_S.get(name, TEST_BUDGET_S)
+
+
+def syntax_error(path: Path) -> str | None:
+    """``"exercises/ex01.py line 4: SyntaxError: expected ':' in: def f(x)"``, or None."""
+    try:
+        compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+    except SyntaxError as err:
+        where = f"{path.parent.name}/{path.name} line {err.lineno}"
+        line = (err.text or "").strip()
+        return f"{where}: {type(err).__name__}: {err.msg}" + (f" in: {line}" if line else "")
+    except (OSError, ValueError):  # missing or unreadable: importing it says so
+        return None
+    return None
+
+
+def _owner(nodeid: str, files: dict[str, str]) -> str | None:
+    """The exercise whose test file holds ``nodeid``."""
+    file = nodeid.split("::")[0]
+    return next((name for name, f in files.items() if f == file), None)
 
 
 def grade(names: Iterable[str] | str | None = None, *, target: str = "exercises",
@@ -129,8 +155,11 @@ def grade(names: Iterable[str] | str | None = None, *, target: str = "exercises"
     """Run the graded tests of ``names`` (default: all) against ``target`` and score them.
 
     ``target="exercises"`` grades the learner's files, ``"solutions"`` the course's own.
-    One pytest process runs every requested exercise; a test file that cannot even be
-    imported scores 0 out of the number of tests it has against the solutions.
+    The tests an exercise has are counted against the solutions; the graded tests then run
+    in a guarded process (see docs/GRADING.md). A test past its budget (``test_budget``),
+    a crash or an exit scores that test 0 and the other tests go on in a new process; an
+    exercise file with a syntax error scores 0 and names the line. The whole call ends
+    within about ``timeout`` seconds whatever the exercises do.
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
@@ -138,24 +167,66 @@ def grade(names: Iterable[str] | str | None = None, *, target: str = "exercises"
     files = {name: (TESTS_DIR / f"test_{name}.py").as_posix() for name in selected}
     if not files:
         return []
-    report = _run_pytest(list(files.values()), target, timeout=timeout)
-    broken = [n for n in selected
-              if any(e["nodeid"] == files[n] for e in report["collection_errors"])]
-    collected = []
-    if broken:  # count their tests where they do import: against the solutions
-        collected = _run_pytest([files[n] for n in broken], "solutions", "--collect-only",
-                                timeout=timeout)["collected"]
-    rows = []
+    root, deadline = course_root(), time.monotonic() + timeout
+    budgets = {files[name]: test_budget(name) for name in selected}
+    counted = run_tests(root, "solutions", list(files.values()), budgets=budgets,
+                        import_budget=IMPORT_BUDGET_S, deadline=deadline, collect_only=True)
+    expected = {name: [n for n in counted.collected if _owner(n, files) == name] for name in selected}
+    results: dict[str, dict[str, dict[str, str]]] = {name: {} for name in selected}
+    errors: dict[str, list[str]] = {name: [] for name in selected}
+    problems: dict[str, list[str]] = {name: [] for name in selected}
     for name in selected:
-        prefix = files[name] + "::"
-        tests = tuple(GradedTest(nodeid.removeprefix(prefix), r["outcome"], r["message"])
-                      for nodeid, r in report["tests"].items() if nodeid.startswith(prefix))
-        errors = tuple(e["message"] for e in report["collection_errors"] if e["nodeid"] == files[name])
-        passed = sum(t.outcome == "passed" for t in tests)
-        total = max(len(tests), sum(c.startswith(prefix) for c in collected))
-        points = round(POINTS_PER_EXERCISE * passed / total, 1) if total else 0.0
-        rows.append(Score(name, passed, total, points, tests, errors))
-    return rows
+        broken = syntax_error(root / target / f"{name}.py")
+        if broken:
+            errors[name].append(broken)
+    pending = [name for name in selected if not errors[name]]
+    hung: dict[str, list[str]] = {}  # exercise file -> functions that ran past a budget
+    while pending:
+        if time.monotonic() >= deadline:
+            for name in pending:
+                problems[name].append(f"not graded: the {timeout:g} s limit for the whole grading ran out")
+            break
+        done = tuple(n for name in pending for n in results[name])
+        run = run_tests(root, target, [files[n] for n in pending], skip=done,
+                        budgets={files[n]: budgets[files[n]] for n in pending},
+                        import_budget=IMPORT_BUDGET_S, deadline=deadline, hung=hung)
+        if hung_function(run.ended):
+            file, function = hung_function(run.ended)
+            hung.setdefault(file, []).append(function)
+        for error in run.collect_errors:
+            errors[_owner(error["nodeid"], files)].append(error["message"])
+        progress = False
+        for nodeid, result in run.results.items():
+            name = _owner(nodeid, files)
+            expected[name] = expected[name] or [n for n in run.collected if _owner(n, files) == name]
+            if name in pending and "::" in nodeid and nodeid not in results[name]:
+                results[name][nodeid], progress = result, True
+        stopped = _owner(run.current, files) if run.current else None
+        if run.ended and stopped:  # that test (or that exercise's import) failed; the rest go on
+            problems[stopped].append(run.ended)
+            for nodeid in (expected[stopped] if "::" not in run.current else [run.current]):
+                results[stopped].setdefault(nodeid, {"outcome": "failed", "message": run.ended})
+            progress = True
+        elif run.ended:
+            for name in pending:
+                problems[name].append(run.ended)
+        pending = [name for name in pending if not errors[name] and len(problems[name]) < MAX_STOPS
+                   and any(n not in results[name] for n in expected[name])]
+        if run.finished or not progress:
+            break
+    return [_score(name, files[name], expected[name], results[name], errors[name], problems[name])
+            for name in selected]
+
+
+def _score(name: str, test_file: str, expected: list[str], results: dict[str, dict[str, str]],
+           errors: list[str], problems: list[str]) -> Score:
+    not_run = {"outcome": "error", "message": f"not run: {(errors or problems or ['did not run'])[-1]}"}
+    prefix = test_file + "::"
+    tests = tuple(GradedTest(n.removeprefix(prefix), results.get(n, not_run)["outcome"],
+                             results.get(n, not_run)["message"]) for n in expected)
+    passed = sum(t.outcome == "passed" for t in tests)
+    points = round(POINTS_PER_EXERCISE * passed / len(tests), 1) if tests else 0.0
+    return Score(name, passed, len(tests), points, tests, tuple(errors), tuple(problems))
 
 
 def format_table(rows: list[Score]) -> str:
@@ -164,7 +235,9 @@ def format_table(rows: list[Score]) -> str:
     lines = [f"{'exercise':<{width}}  {'tests passed':>12}  {'points':>11}"]
     lines.append("-" * len(lines[0]))
     for r in rows:
-        note = "  (import error)" if r.errors else ""
+        timed_out = any("timed out" in p for p in r.problems)
+        note = ("  (import error)" if r.errors else "  (timed out)" if timed_out
+                else "  (stopped early)" if r.problems else "")
         lines.append(f"{r.exercise:<{width}}  {f'{r.passed} / {r.total}':>12}  "
                      f"{f'{r.points:g} / {r.max_points}':>11}{note}")
     lines.append("-" * len(lines[0]))
@@ -185,6 +258,8 @@ def _message(row: Score) -> str:
     file = f"exercises/{row.exercise}.py"
     if row.errors:
         return f"{file} could not be imported: {row.errors[0]} Fix it and run this cell again."
+    if row.problems:
+        return f"{row.exercise}: {row.problems[0]}. {row.passed}/{row.total} tests pass."
     if row.total and row.passed == row.total:
         return f"All {row.total} tests pass: {row.exercise} is solved. Well done!"
     if row.passed == 0 and all("NotImplementedError" in t.message for t in row.tests):

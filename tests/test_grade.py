@@ -78,6 +78,177 @@ def rows(course):
         return {r.exercise: r for r in grading.grade()}
 
 
+# --- learner code that loops, exits, forges the report or peeks at the solutions ----------
+
+LOOPS = SOLVED.replace("return a * b", "while True: pass")  # one line: the stack names that line
+EXITS = SOLVED.replace("return a + b", "import sys\n    sys.exit(3)")
+HARD_EXITS = SOLVED.replace("return a * b", "import os\n    os._exit(7)")
+HANGS_ON_IMPORT = "while True: pass\n" + SOLVED
+FORGES_THE_REPORT = HALF_SOLVED.replace("return a + b", "raise NotImplementedError") + '''
+
+import atexit, json, os
+
+def _forge():  # what the JSON report in an environment variable allowed
+    path = os.environ.get("MINILM_GRADE_REPORT")
+    if path and os.path.exists(path):
+        data = json.load(open(path))
+        for record in data["tests"].values():
+            record["outcome"] = "passed"
+        json.dump(data, open(path, "w"))
+
+atexit.register(_forge)
+for fd in os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else []:
+    for nodeid in ("test_add_small", "test_add_negative", "test_mul"):
+        line = json.dumps({"event": "result", "outcome": "passed", "message": "",
+                           "nodeid": "tests/exercises/test_ex06_forge.py::" + nodeid})
+        try:
+            os.write(int(fd), b"0" * 64 + b" " + line.encode() + b"\\n")
+        except OSError:
+            pass
+'''
+IMPORTS_SOLUTIONS = "from solutions.ex07_peek import add, mul\n"
+LOADS_SOLUTIONS = ("from minilm.grade import load_target\n"
+                   "add = load_target('ex08_peek', 'solutions').add\n"
+                   "mul = load_target('ex08_peek', 'solutions').mul\n")
+READS_SOLUTIONS = "exec(open('solutions/ex09_peek.py').read())\n"
+REWRITES_THE_TESTS = SOLVED + (
+    "import glob\n"
+    "for path in glob.glob('tests/exercises/test_*.py'):\n"
+    "    open(path, 'w').write('def test_free():\\n    pass\\n')\n")
+HOSTILE = {"ex03_loop": LOOPS, "ex04_exit": EXITS, "ex05_hard_exit": HARD_EXITS,
+           "ex06_forge": FORGES_THE_REPORT, "ex07_peek": IMPORTS_SOLUTIONS, "ex08_peek": LOADS_SOLUTIONS,
+           "ex09_peek": READS_SOLUTIONS, "ex10_hang": HANGS_ON_IMPORT, "ex11_rewrite": REWRITES_THE_TESTS,
+           "ex12_exit_on_import": "import sys\nsys.exit(5)\n",
+           "ex13_os_exit_on_import": "import os\nos._exit(9)\n",
+           "ex14_loop_twice": SOLVED.replace("return a + b", "while True: pass")}
+
+
+def line_of(text: str, source: str) -> int:
+    return next(i for i, line in enumerate(textwrap.dedent(source).splitlines(), 1) if text in line)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """ex01_demo and ex02_broken beside exercises that misbehave; graded with 2 s budgets."""
+    root = tmp_path_factory.mktemp("hostile")
+    shutil.copy(ROOT / "conftest.py", root / "conftest.py")
+    for name, text in {"ex01_demo": HALF_SOLVED, "ex02_broken": "def add(a, b)\n    return a + b\n",
+                       **HOSTILE}.items():
+        write(root / "exercises" / f"{name}.py", text)
+        write(root / "solutions" / f"{name}.py", SOLVED)
+        write(root / "tests" / "exercises" / f"test_{name}.py", TESTS.format(name=name))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(grading.ROOT_ENV, str(root))
+        mp.setenv(grading.BUDGET_ENV, "2")
+        mp.setattr(grading, "IMPORT_BUDGET_S", 4.0)
+        rows = {r.exercise: r for r in grading.grade()}
+    return root, rows
+
+
+def test_an_endless_loop_times_out_that_test_and_the_others_still_count(hostile):
+    root, rows = hostile
+    loop = rows["ex03_loop"]
+    line = line_of("while True", LOOPS)
+    assert loop.problems == (f"timed out after 2 s in test_mul (mul, exercises/ex03_loop.py line {line})",)
+    assert (loop.passed, loop.total, loop.points) == (2, 3, 6.7)
+    assert {t.name: t.outcome for t in loop.tests}["test_mul"] == "failed"
+    assert (rows["ex01_demo"].passed, rows["ex01_demo"].total) == (2, 3)  # graded after the loop
+    assert grading.format_table([loop]).splitlines()[2].split() == [
+        "ex03_loop", "2", "/", "3", "6.7", "/", "10", "(timed", "out)"]
+
+
+def test_a_function_that_timed_out_fails_at_once_in_its_other_tests(hostile):
+    root, rows = hostile
+    loop = rows["ex14_loop_twice"]
+    (problem,) = loop.problems  # one budget spent, not one per test that calls add
+    assert problem.startswith("timed out after 2 s in test_add_small (add, exercises/ex14_loop_twice.py")
+    messages = {t.name: t.message for t in loop.tests}
+    assert messages["test_add_negative"] == ("TimeoutError: add ran past its budget in an earlier test; "
+                                             "it is not run again")
+    assert (loop.passed, loop.total) == (1, 3)
+
+
+def test_an_endless_loop_while_importing_times_out_that_exercise_only(hostile):
+    root, rows = hostile
+    hang = rows["ex10_hang"]
+    line = line_of("while True", HANGS_ON_IMPORT)
+    assert hang.problems == ("timed out after 4 s while importing tests/exercises/test_ex10_hang.py "
+                             f"and its exercise (<module>, exercises/ex10_hang.py line {line})",)
+    assert (hang.passed, hang.total) == (0, 3)
+    assert (rows["ex01_demo"].passed, rows["ex01_demo"].total) == (2, 3)
+
+
+def test_sys_exit_and_os_exit_say_what_happened(hostile):
+    root, rows = hostile
+    exits = rows["ex04_exit"]
+    line = line_of("sys.exit(3)", EXITS)
+    assert (exits.passed, exits.total, exits.problems) == (1, 3, ())
+    messages = {t.name: t.message for t in exits.tests}
+    assert messages["test_add_small"] == f"called sys.exit(3) in add, exercises/ex04_exit.py line {line}"
+    hard = rows["ex05_hard_exit"]
+    assert hard.problems == ("the process exited with code 7 in test_mul "
+                             "(os._exit, or sys.exit outside a test)",)
+    assert (hard.passed, hard.total) == (2, 3)
+    on_import = rows["ex12_exit_on_import"]
+    assert on_import.errors == ("ImportError: exercises/ex12_exit_on_import.py called sys.exit(5) "
+                                "while being imported",)
+    assert (on_import.passed, on_import.total) == (0, 3)
+    hard_on_import = rows["ex13_os_exit_on_import"]
+    assert hard_on_import.problems == ("the process exited with code 9 while importing "
+                                       "tests/exercises/test_ex13_os_exit_on_import.py and its exercise "
+                                       "(os._exit, or sys.exit outside a test)",)
+    assert (hard_on_import.passed, hard_on_import.total) == (0, 3)
+
+
+def test_forged_reports_do_not_count(hostile):
+    root, rows = hostile
+    forged = rows["ex06_forge"]
+    assert (forged.passed, forged.total, forged.points) == (0, 3, 0.0)
+
+
+def test_the_solutions_cannot_be_imported_loaded_or_read_while_grading(hostile):
+    root, rows = hostile
+    for name, why in [("ex07_peek", "ImportError: the solutions cannot be imported"),
+                      ("ex08_peek", "PermissionError: load_target('ex08_peek', 'solutions')"),
+                      ("ex09_peek", "PermissionError: not allowed while your exercises are graded: reading")]:
+        row = rows[name]
+        assert (row.passed, row.total) == (0, 3), name
+        assert row.errors and why in row.errors[0], (name, row.errors)
+
+
+def test_the_graded_tests_cannot_be_rewritten(hostile):
+    root, rows = hostile
+    assert "def test_mul" in (root / "tests" / "exercises" / "test_ex01_demo.py").read_text()
+    assert rows["ex11_rewrite"].errors[0].startswith(
+        "PermissionError: not allowed while your exercises are graded: writing tests/exercises/test_")
+
+
+def test_a_syntax_error_names_the_file_line_and_code(hostile):
+    root, rows = hostile
+    broken = rows["ex02_broken"]
+    assert broken.errors == ("exercises/ex02_broken.py line 1: SyntaxError: expected ':' in: def add(a, b)",)
+    assert (broken.passed, broken.total) == (0, 3)
+    assert all(t.message.startswith("not run: exercises/ex02_broken.py line 1") for t in broken.tests)
+
+
+def test_the_whole_grading_has_a_time_limit(hostile, monkeypatch):
+    root, rows = hostile
+    monkeypatch.setenv(grading.ROOT_ENV, str(root))
+    (row,) = grading.grade(["ex03"], timeout=0.1)
+    assert row.problems == ("not graded: the 0.1 s limit for the whole grading ran out",)
+    assert row.passed == 0
+
+
+def test_cli_prints_why_an_exercise_stopped(hostile, monkeypatch, capsys):
+    root, rows = hostile
+    monkeypatch.setenv(grading.ROOT_ENV, str(root))
+    monkeypatch.setenv(grading.BUDGET_ENV, "2")
+    assert main(["grade", "ex02", "ex03"]) == 0
+    out = capsys.readouterr().out
+    assert "ex02_broken: could not import: exercises/ex02_broken.py line 1: SyntaxError" in out
+    assert "ex03_loop: timed out after 2 s in test_mul (mul, exercises/ex03_loop.py line" in out
+
+
 def test_resolve_names_prefix_match(in_course):
     assert grading.exercise_names() == ["ex01_demo", "ex02_broken"]
     assert grading.resolve_names(["ex01"]) == ["ex01_demo"]

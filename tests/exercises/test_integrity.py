@@ -1,20 +1,28 @@
 """The exercises hang together: every stub has a solution with the same API and graded tests,
-every graded test FAILS on the shipped stubs (so no test passes for free), and every graded
-test passes on the solutions (so a correct answer can reach full points).
+every graded test FAILS on the shipped stubs (so no test passes for free), every graded
+test passes on the solutions (so a correct answer can reach full points), every test is
+named after the one function it grades (``check("exNN", "function")`` relies on it), and
+every deliberately wrong solution in ``tests/exercises/mutants/`` fails at least one graded
+test (so a plausible mistake cannot reach full points either).
 
 The graded tests run in subprocesses through ``minilm.grade.grade``, exactly as
 ``python -m minilm grade`` runs them for a learner.
 """
 
+import ast
 import inspect
+import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from mutation import mutant_files, redefined_functions
 
-from minilm.grade import exercise_names, grade, load_target
+from minilm.grade import exercise_functions, exercise_names, function_of_test, grade, load_target
 
 ROOT = Path(__file__).resolve().parents[2]
 STUBS = sorted(p.stem for p in (ROOT / "exercises").glob("ex[0-9]*.py"))
@@ -100,3 +108,49 @@ def test_every_graded_test_passes_on_the_solutions(name, scores):
     failing = {t.name: t.message for t in row.tests if t.outcome != "passed"}
     assert failing == {}
     assert row.passed == row.total > 0 and row.points == row.max_points
+
+
+# One function, its own tests: check("exNN", "function") grades exactly these ------------
+
+def graded_test_names(name: str) -> list[str]:
+    tree = ast.parse((ROOT / "tests" / "exercises" / f"test_{name}.py").read_text())
+    return [node.name for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_every_graded_test_is_named_after_the_function_it_grades(name):
+    functions = exercise_functions(name, "exercises")
+    tests = graded_test_names(name)
+    orphans = [t for t in tests if function_of_test(t, functions) is None]
+    assert orphans == [], f"name these tests test_<function>_... after one of {functions}"
+    untested = [f for f in functions if all(function_of_test(t, functions) != f for t in tests)]
+    assert untested == [], f"functions of exercises/{name}.py without a graded test"
+
+
+# Mutants: plausible wrong solutions must each fail a graded test ---------------------------
+
+@pytest.mark.parametrize("name", GRADED)
+def test_every_function_has_mutants_that_redefine_real_functions(name):
+    functions = exercise_functions(name, "solutions")
+    redefined = {f: m.name for m in mutant_files(name) for f in redefined_functions(m)}
+    unknown = set(redefined) - set(functions)
+    assert unknown == set(), f"mutants redefine functions the solution does not have: {unknown}"
+    assert sorted(set(functions) - set(redefined)) == [], \
+        f"write a wrong solution for each of these in tests/exercises/mutants/{name}/"
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_every_mutant_fails_a_graded_test(name, tmp_path):
+    """Runs tests/exercises/mutation.py (all mutants of one exercise in one process)."""
+    report = tmp_path / "mutants.json"
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    runner = ROOT / "tests" / "exercises" / "mutation.py"
+    done = subprocess.run([sys.executable, str(runner), name, str(report)], cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=path), capture_output=True, text=True, timeout=1200)
+    assert report.is_file(), f"the mutation run did not finish:\n{(done.stdout + done.stderr)[-3000:]}"
+    exit_codes = json.loads(report.read_text())
+    assert exit_codes, f"no mutants in tests/exercises/mutants/{name}/"
+    survivors = {mutant: code for mutant, code in exit_codes.items() if code != 1}
+    # 1: a graded test failed (caught). 0: every graded test passed. 2-5: it did not even run.
+    assert survivors == {}, f"these wrong solutions are not caught (pytest exit code): {survivors}"

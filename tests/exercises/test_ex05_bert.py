@@ -175,8 +175,8 @@ def test_nsp_pairs_are_half_isnext_and_a_is_uniform():
     share = sum(label == 0 for _, _, label in pairs) / n
     assert abs(share - 0.5) < 5 * math.sqrt(0.25 / n)
     # one fair coin per pair: two neighbours agree half the time (not alternating, not in runs)
-    agree = sum(p[2] == q[2] for p, q in zip(pairs, pairs[1:])) / (n - 1)
-    assert abs(agree - 0.5) < 5 * math.sqrt(0.25 / (n - 1)), f"neighbouring labels agree {agree:.3f} of the time"
+    agree = sum(this[2] == after[2] for this, after in zip(pairs[:-1], pairs[1:], strict=True)) / (n - 1)
+    assert abs(agree - 0.5) < 5 * math.sqrt(0.25 / (n - 1)), f"neighbouring labels agree {agree:.3f}"
     firsts = [(d, i) for d, doc in enumerate(docs) for i in range(len(doc) - 1)]
     p = 1 / len(firsts)
     for d, i in firsts:

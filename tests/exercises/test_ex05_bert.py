@@ -50,8 +50,10 @@ def test_segment_ids_match_minilm_on_random_packed_rows(seed):
 # normal tail 6e-7 per comparison; with ~60 comparisons in this file a correct solution with a
 # different random stream fails with probability < 1e-4).
 
-def mlm_case(seed: int, B: int = 8, T: int = 20, V: int = 60, n_special: int = 5):
-    """Random padded rows over a vocabulary whose special ids are scattered anywhere in [0, V)."""
+def mlm_case(seed: int, B: int = 8, T: int = 20, V: int = 60, n_special: int = 5,
+             pad_with_text: bool = False):
+    """Random padded rows over a vocabulary whose special ids are scattered anywhere in [0, V).
+    With ``pad_with_text`` the padding holds ordinary ids: only attention_mask says it is padding."""
     g = torch.Generator().manual_seed(seed)
     specials = torch.randperm(V, generator=g)[:n_special].tolist()
     pad, cls, mask = specials[0], specials[1], specials[-1]
@@ -59,14 +61,15 @@ def mlm_case(seed: int, B: int = 8, T: int = 20, V: int = 60, n_special: int = 5
     ids = allowed[torch.randint(len(allowed), (B, T), generator=g)]
     lengths = torch.randint(2, T + 1, (B,), generator=g)
     attention_mask = (torch.arange(T) < lengths[:, None]).long()
-    ids = ids.masked_fill(attention_mask == 0, pad)
+    if not pad_with_text:
+        ids = ids.masked_fill(attention_mask == 0, pad)
     ids[:, 0] = cls
     return ids, attention_mask, tuple(specials), mask
 
 
 def run_mlm(seed: int, p: float = 0.15, gen_seed: int | None = None, **shape):
     ids, attention_mask, specials, mask = mlm_case(seed, **shape)
-    V = shape.get("V", 60)
+    V = shape.get("V", 60)  # the vocabulary size mlm_case used
     batch = ex.mlm_batch(ids, attention_mask, mask_id=mask, vocab_size=V, special_ids=specials,
                          mlm_probability=p, generator=torch.Generator().manual_seed(seed if gen_seed is None
                                                                                    else gen_seed))
@@ -86,7 +89,8 @@ def test_mlm_batch_keys_shapes_and_input_untouched():
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_mlm_batch_labels_are_originals_exactly_where_chosen(seed):
-    ids, attention_mask, specials, _, batch = run_mlm(seed, p=0.5, B=6, T=30, V=int(40 + 10 * seed))
+    ids, attention_mask, specials, _, batch = run_mlm(seed, p=0.5, B=6, T=30, V=int(40 + 10 * seed),
+                                                      pad_with_text=True)
     labels, inputs = batch["labels"], batch["input_ids"]
     chosen = labels != -100
     assert chosen.any(), "with mlm_probability 0.5 some tokens must be chosen"

@@ -22,7 +22,16 @@ from pathlib import Path
 import pytest
 from mutation import mutant_files, redefined_functions
 
-from minilm.grade import exercise_functions, exercise_names, function_of_test, grade, load_target
+from minilm.grade import (
+    CheckReport,
+    GradedTest,
+    Score,
+    exercise_functions,
+    exercise_names,
+    function_of_test,
+    grade,
+    load_target,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 STUBS = sorted(p.stem for p in (ROOT / "exercises").glob("ex[0-9]*.py"))
@@ -154,3 +163,18 @@ def test_every_mutant_fails_a_graded_test(name, tmp_path):
     survivors = {mutant: code for mutant, code in exit_codes.items() if code != 1}
     # 1: a graded test failed (caught). 0: every graded test passed. 2-5: it did not even run.
     assert survivors == {}, f"these wrong solutions are not caught (pytest exit code): {survivors}"
+
+
+def test_check_report_shows_one_row_per_function_with_its_first_failure():
+    tests = (GradedTest("test_add_small", "passed", ""),
+             GradedTest("test_add_negative[3]", "failed", "AssertionError: -2"),
+             GradedTest("test_add_negative[4]", "failed", "AssertionError: -3"),
+             GradedTest("test_mul", "failed", "NotImplementedError: multiply"))
+    row = Score("ex01_demo", 1, 4, 2.5, tests)
+    lines = repr(CheckReport(row, functions=["add", "mul"])).splitlines()
+    assert lines[0] == "ex01_demo: 1/4 tests pass — keep going."
+    assert lines[2].split()[:2] == ["function", "tests"]
+    assert lines[3].split()[:5] == ["add", "1", "/", "3", "✗"]
+    assert "test_add_negative[3]: AssertionError: -2" in lines[3]
+    assert lines[4].split()[:4] == ["mul", "0", "/", "1"] and "NotImplementedError: multiply" in lines[4]
+    assert len(lines) == 5, "one row per function, not one line per failing test"

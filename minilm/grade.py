@@ -236,15 +236,18 @@ def function_results(row: Score, functions: list[str]) -> list[FunctionResult]:
     return out
 
 
-def _message(row: Score, what: str) -> str:
+def _message(row: Score, function: str | None = None) -> str:
     file = f"exercises/{row.exercise}.py"
     if row.errors:
         return f"{file} could not be imported: {row.errors[0]} Fix it and run this cell again."
     if row.total and row.passed == row.total:
-        return f"All {row.total} tests pass: {what} is solved. Well done!"
+        return f"All {row.total} tests pass: {function or row.exercise} is solved. Well done!"
     if row.passed == 0 and all("NotImplementedError" in t.message for t in row.tests):
-        return (f"0/{row.total} tests pass: {what} in {file} still raises "
-                "NotImplementedError. Fill it in, then run this cell again.")
+        if function:
+            return (f"0/{row.total} tests pass: {function} in {file} still raises "
+                    "NotImplementedError. Fill it in, then run this cell again.")
+        return (f"0/{row.total} tests pass: the functions in {file} still raise "
+                "NotImplementedError. Fill them in, then run this cell again.")
     return f"{row.passed}/{row.total} tests pass — keep going."
 
 
@@ -266,7 +269,7 @@ class CheckReport:
     def message(self) -> str:
         if self.row is None:
             return self.error or ""
-        return _message(self.row, self.function or self.row.exercise)
+        return _message(self.row, self.function)
 
     def _rows(self) -> list[tuple[str, str, str]]:
         if not self.results:  # no function could be told apart: one line per exercise

@@ -26,6 +26,7 @@ from minilm.grade import (
     CheckReport,
     GradedTest,
     Score,
+    check,
     exercise_functions,
     exercise_names,
     function_of_test,
@@ -178,3 +179,13 @@ def test_check_report_shows_one_row_per_function_with_its_first_failure():
     assert "test_add_negative[3]: AssertionError: -2" in lines[3]
     assert lines[4].split()[:4] == ["mul", "0", "/", "1"] and "NotImplementedError: multiply" in lines[4]
     assert len(lines) == 5, "one row per function, not one line per failing test"
+
+
+def test_check_of_one_function_grades_only_its_tests(capsys):
+    """What a section's check cell prints: the one function, all its tests, nothing else."""
+    check("ex00_warmup", "is_causal", target="solutions")
+    lines = capsys.readouterr().out.strip().splitlines()
+    n = sum(function_of_test(t, ["is_causal"]) == "is_causal" for t in graded_test_names("ex00_warmup"))
+    assert lines[0].startswith("ex00_warmup: All ") and "is_causal is solved" in lines[0]
+    assert [line.split()[0] for line in lines[2:]] == ["function", "is_causal"]
+    assert int(lines[3].split()[3]) >= n > 0, "every test of is_causal ran"

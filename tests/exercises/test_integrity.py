@@ -33,6 +33,7 @@ from minilm.grade import (
     grade,
     load_target,
 )
+from minilm.syllabus import CONCEPTS
 
 ROOT = Path(__file__).resolve().parents[2]
 STUBS = sorted(p.stem for p in (ROOT / "exercises").glob("ex[0-9]*.py"))
@@ -189,3 +190,18 @@ def test_check_of_one_function_grades_only_its_tests(capsys):
     assert lines[0].startswith("ex00_warmup: All ") and "is_causal is solved" in lines[0]
     assert [line.split()[0] for line in lines[2:]] == ["function", "is_causal"]
     assert int(lines[3].split()[3]) >= n > 0, "every test of is_causal ran"
+
+
+# The syllabus's starred concepts each have a graded exercise -------------------------------
+
+STARRED = ("AE-1", "AE-2", "AR-1", "AR-3", "AR-4", "GPT-2", "GPT-5", "BERT-2", "BERT-3", "BERT-4",
+           "BART-2", "GLM-1", "GLM-2", "GLM-3", "GLM-4", "GLM-6")
+
+
+@pytest.mark.parametrize("concept_id", STARRED)
+def test_every_starred_concept_has_a_graded_function(concept_id):
+    concept = next(c for c in CONCEPTS if c.id == concept_id)
+    stem, _, function = (concept.exercise or "").partition(".")
+    assert function, f"{concept_id} needs an exercise function in minilm/syllabus.py (exNN_topic.function)"
+    tests = [t for t in graded_test_names(stem) if function_of_test(t, exercise_functions(stem)) == function]
+    assert tests, f"{concept.exercise} has no graded test"

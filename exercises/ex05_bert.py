@@ -4,7 +4,7 @@ Notebook 05_bert_mlm_nsp builds BERT with ``minilm``; here you write its four da
 pieces yourself (Devlin et al., 2019):
 
 * ``segment_ids``  - the token_type_ids of ``[CLS] A [SEP] B [SEP]`` (BERT-1);
-* ``bert_mask``    - masked LM's 15 % choice and 80/10/10 replacement (BERT-2);
+* ``mlm_batch``    - masked LM's 15 % choice and 80/10/10 replacement (BERT-2);
 * ``nsp_pairs``    - next sentence prediction's 50 % IsNext / 50 % NotNext (BERT-3);
 * ``best_span``    - the answer span of span extraction, end >= start (BERT-4).
 
@@ -45,32 +45,31 @@ def segment_ids(input_ids: torch.Tensor, sep_id: int) -> torch.Tensor:
     raise NotImplementedError("count the [SEP]s before and after each position")
 
 
-def bert_mask(input_ids: torch.Tensor, special_ids: list[int], mask_id: int, vocab_size: int,
-              generator: torch.Generator | None = None,
-              mlm_probability: float = 0.15) -> tuple[torch.Tensor, torch.Tensor]:
-    """BERT's masked-LM corruption: choose 15 %, then 80 % [MASK], 10 % random, 10 % kept.
+def mlm_batch(input_ids: torch.Tensor, attention_mask: torch.Tensor, *, mask_id: int, vocab_size: int,
+              special_ids: tuple[int, ...], mlm_probability: float = 0.15,
+              generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    """A masked-LM batch with BERT's 80/10/10 rule.
 
     Args:
-        input_ids: token ids [B, T] (do not change this tensor in place).
-        special_ids: ids never chosen ([PAD], [CLS], [SEP], ...).
-        mask_id: the id of [MASK].
-        vocab_size: ids lie in [0, vocab_size).
-        generator: the only source of randomness.
-        mlm_probability: the chance that a non-special position is chosen.
+        input_ids: [B, T] token ids; attention_mask: [B, T], 1 = real token, 0 = padding.
+        mask_id: the [MASK] id. vocab_size: ids lie in [0, vocab_size).
+        special_ids: ids that are never chosen ([PAD], [CLS], [SEP], [MASK], ...).
+        mlm_probability: each real, non-special token is chosen with this probability.
+        generator: all randomness comes from it.
 
     Returns:
-        ``(inputs, labels)``, both [B, T] like ``input_ids``:
-        * every non-special position is chosen independently with ``mlm_probability``;
-        * ``labels`` = the original id at chosen positions, -100 everywhere else;
-        * ``inputs`` = ``input_ids`` except at chosen positions, where (independently per
-          position) with probability 0.8 the token becomes ``mask_id``, with 0.1 a random
-          token drawn uniformly from the NON-special ids, and with 0.1 it stays as it is.
+        ``{"input_ids": inputs, "attention_mask": attention_mask, "labels": labels}`` where
+        * labels = the original id at chosen positions, -100 everywhere else;
+        * a chosen position's input becomes ``mask_id`` with probability 0.8, a random id
+          drawn uniformly from the NON-special ids with probability 0.1, and stays as it is
+          with probability 0.1;
+        * unchosen positions are unchanged; padding (attention_mask 0) is never chosen.
 
-    Hint: ``torch.rand(shape, generator=generator) < p`` draws a Bernoulli mask; one more
-    uniform draw per position splits the chosen ones into 80/10/10; ``torch.isin`` finds
-    the special tokens; ``torch.where`` picks between tensors.
+    Hint: ``torch.rand(shape, generator=generator) < mlm_probability`` chooses; a second
+    uniform number u per position decides: u < 0.8 -> [MASK], 0.8 <= u < 0.9 -> random.
+    ``torch.isin(input_ids, torch.tensor(special_ids))`` finds the special tokens.
     """
-    raise NotImplementedError("choose 15 % of the non-special positions, then 80/10/10")
+    raise NotImplementedError("choose, then [MASK] / random / keep, and build the labels")
 
 
 def nsp_pairs(documents: list[list[str]], n: int,

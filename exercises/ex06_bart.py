@@ -1,10 +1,11 @@
 """Exercise 06 · BART: noising functions and the decoder's input.
 
 Notebook 06_bart_noising corrupts one document five ways and trains BART to rebuild it.
-Here you write three of the noising functions yourself, in a form that is exact to grade:
-the random choices (which spans, which order, where to start) are given as arguments, so
-your function only has to apply them. The package draws those choices at random
-(``minilm.objectives.denoising``) and then does exactly what you write here.
+Here you write the heart of text infilling twice over: ``infilling_spans`` DRAWS the spans
+(Poisson(3) lengths under a 30 % budget, placed uniformly; graded by their statistics) and
+``text_infilling`` APPLIES given spans (graded exactly). Sentence permutation and document
+rotation take their random choice (the order, the start) as an argument, so they are exact
+to grade too; ``shift_right`` builds the decoder's input from the labels.
 
 Conventions: ``ids`` is a 1-D LongTensor of token ids; spans are half-open
 ``(start, end)`` pairs of indices into ``ids``; return NEW tensors, never modify ``ids``.
@@ -17,7 +18,42 @@ Fill in the functions below (replace each ``raise NotImplementedError``), then r
 
 from __future__ import annotations
 
+import math  # noqa: F401  (math.ceil is handy in infilling_spans)
+
 import torch
+
+
+def infilling_spans(n: int, mask_ratio: float = 0.3, poisson_lambda: float = 3.0,
+                    generator: torch.Generator | None = None) -> list[tuple[int, int]]:
+    """Draw BART's text-infilling spans for a text of ``n`` tokens (Lewis et al., 2020, Sec. 2.2).
+
+    1. The budget: ``budget = math.ceil(mask_ratio * n - 1e-9)`` tokens are masked (the
+       ``- 1e-9`` keeps 0.3 * 10 = 3.0000000000000004 at 3).
+    2. The lengths: draw span lengths from Poisson(``poisson_lambda``) one after another
+       (a length of 0 is kept: it inserts a [MASK]) until they add up to the budget; cut
+       the last one so that the total is exactly ``budget``.
+    3. The places: the corrupted text is a row of ``n - budget + k`` items, the kept tokens
+       and the k spans (each span is one [MASK] item, whatever its length). Choose which k
+       of these items are spans uniformly at random, and give the spans their lengths in a
+       random order.
+
+    Args:
+        n: the number of tokens, >= 1. mask_ratio: the share of tokens to mask, in [0, 1].
+        poisson_lambda: the mean span length lambda (BART uses 3).
+        generator: all randomness comes from it (the same seed gives the same spans).
+
+    Returns:
+        The spans as half-open ``(start, end)`` index pairs into the text, sorted by start,
+        non-overlapping, ``start == end`` for a length-0 span; their lengths add up to the
+        budget. ``mask_ratio = 0`` gives ``[]``. Example: n = 10, mask_ratio = 0.3 could
+        give ``[(1, 3), (6, 6), (7, 8)]`` (lengths 2, 0, 1: a budget of 3).
+
+    Hint: ``torch.poisson(torch.tensor([lam]), generator=generator)`` draws one length;
+    ``torch.randperm(m, generator=generator)[:k]`` picks k of m item slots in a random order,
+    so pairing it with the lengths and sorting by slot also shuffles the lengths. Then walk
+    the slots left to right with a cursor into the text.
+    """
+    raise NotImplementedError("draw Poisson lengths up to the budget, then place the spans uniformly")
 
 
 def text_infilling(ids: torch.Tensor, mask_id: int, spans: list[tuple[int, int]]) -> torch.Tensor:
@@ -44,7 +80,6 @@ def text_infilling(ids: torch.Tensor, mask_id: int, spans: list[tuple[int, int]]
     raise NotImplementedError("replace each span by one mask_id; a (k, k) span inserts one")
 
 
-
 def sentence_permutation(ids: torch.Tensor, full_stop_id: int, order: list[int]) -> torch.Tensor:
     """BART's sentence permutation with the order given.
 
@@ -66,7 +101,6 @@ def sentence_permutation(ids: torch.Tensor, full_stop_id: int, order: list[int])
     raise NotImplementedError("split after each full stop, then concatenate the sentences in the given order")
 
 
-
 def document_rotation(ids: torch.Tensor, start: int) -> torch.Tensor:
     """BART's document rotation with the start given: the document now begins with
     ``ids[start]`` and wraps around.
@@ -81,7 +115,6 @@ def document_rotation(ids: torch.Tensor, start: int) -> torch.Tensor:
     Hint: two slices and ``torch.cat`` (or ``torch.roll`` with the right shift).
     """
     raise NotImplementedError("the tail from start, then the head")
-
 
 
 def shift_right(labels: torch.Tensor, start_id: int, pad_id: int) -> torch.Tensor:

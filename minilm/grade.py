@@ -16,6 +16,7 @@ it shows the score and a friendly message and never raises.
 
 from __future__ import annotations
 
+import ast
 import html
 import importlib.util
 import os
@@ -254,35 +255,104 @@ def print_table(rows: list[Score], file=None) -> None:
 
 # --- check(): the "check your exercise" cell of a notebook ------------------------------
 
-def _message(row: Score) -> str:
+def exercise_functions(name: str, target: str = "exercises") -> list[str]:
+    """The public functions of ``<target>/<name>.py``, in file order, read without importing it
+    (a learner's file may loop forever or crash on import; the notebook must not)."""
+    for folder in (target, "solutions"):  # a learner's SyntaxError: fall back to the solutions
+        try:
+            tree = ast.parse((course_root() / folder / f"{name}.py").read_text())
+        except (OSError, SyntaxError, ValueError):
+            continue
+        return [node.name for node in tree.body
+                if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")]
+    return []
+
+
+def function_of_test(test_name: str, functions: Iterable[str]) -> str | None:
+    """The function a graded test grades: ``test_<function>_...`` (the longest name that fits)."""
+    base = test_name.split("[")[0]
+    fits = [f for f in functions if base == f"test_{f}" or base.startswith(f"test_{f}_")]
+    return max(fits, key=len) if fits else None
+
+
+@dataclass(frozen=True)
+class FunctionResult:
+    """One row of check()'s table: one function of an exercise."""
+
+    function: str
+    passed: int
+    total: int
+    first_failure: str  # "test_x: AssertionError: ..." ("" when every test passes)
+
+
+def function_results(row: Score, functions: list[str]) -> list[FunctionResult]:
+    """Group an exercise's tests by the function they grade (tests of no known function: "other")."""
+    groups: dict[str, list[GradedTest]] = {f: [] for f in functions}
+    for t in row.tests:
+        groups.setdefault(function_of_test(t.name, functions) or "other", []).append(t)
+    out = []
+    for function, tests in groups.items():
+        if not tests:
+            continue
+        failing = [t for t in tests if t.outcome != "passed"]
+        first = f"{failing[0].name}: {failing[0].message}" if failing else ""
+        out.append(FunctionResult(function, len(tests) - len(failing), len(tests), first))
+    return out
+
+
+def _message(row: Score, function: str | None = None) -> str:
     file = f"exercises/{row.exercise}.py"
     if row.errors:
         return f"{file} could not be imported: {row.errors[0]} Fix it and run this cell again."
     if row.problems:
         return f"{row.exercise}: {row.problems[0]}. {row.passed}/{row.total} tests pass."
     if row.total and row.passed == row.total:
-        return f"All {row.total} tests pass: {row.exercise} is solved. Well done!"
+        return f"All {row.total} tests pass: {function or row.exercise} is solved. Well done!"
     if row.passed == 0 and all("NotImplementedError" in t.message for t in row.tests):
+        if function:
+            return (f"0/{row.total} tests pass: {function} in {file} still raises "
+                    "NotImplementedError. Fill it in, then run this cell again.")
         return (f"0/{row.total} tests pass: the functions in {file} still raise "
                 "NotImplementedError. Fill them in, then run this cell again.")
     return f"{row.passed}/{row.total} tests pass — keep going."
 
 
-class CheckReport:
-    """What ``check()`` shows: the score line, a message, and the tests that do not pass."""
+def _short(text: str, width: int = 110) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
-    def __init__(self, row: Score | None, error: str | None = None) -> None:
-        self.row, self.error = row, error
+
+class CheckReport:
+    """What ``check()`` shows: one message, then a short table with one row per function
+    (tests passed, and the first failing test with its one-line reason)."""
+
+    def __init__(self, row: Score | None, error: str | None = None, *,
+                 functions: list[str] | None = None, function: str | None = None) -> None:
+        self.row, self.error, self.function = row, error, function
+        functions = functions if functions is not None else []
+        self.results = function_results(row, functions) if row is not None else []
 
     @property
     def message(self) -> str:
-        return self.error if self.row is None else _message(self.row)
+        if self.row is None:
+            return self.error or ""
+        return _message(self.row, self.function)
+
+    def _rows(self) -> list[tuple[str, str, str]]:
+        if not self.results:  # no function could be told apart: one line per exercise
+            r = self.row
+            failing = [t for t in r.tests if t.outcome != "passed"]
+            first = f"✗ {failing[0].name}: {failing[0].message}" if failing else "✓"
+            return [(r.exercise, f"{r.passed} / {r.total}", first)]
+        return [(f.function, f"{f.passed} / {f.total}", f"✗ {f.first_failure}" if f.first_failure else "✓")
+                for f in self.results]
 
     def __repr__(self) -> str:
         if self.row is None:
             return f"check: {self.error}"
-        lines = [format_table([self.row]), "", self.message]
-        lines += [f"  ✗ {t.name}: {t.message}" for t in self.row.tests if t.outcome != "passed"]
+        rows = [("function", "tests passed", "first failure")] + self._rows()
+        w0, w1 = (max(len(r[i]) for r in rows) for i in (0, 1))
+        lines = [f"{self.row.exercise}: {self.message}", ""]
+        lines += [f"{a:<{w0}}  {b:>{w1}}  {_short(c)}" for a, b, c in rows]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -292,30 +362,60 @@ class CheckReport:
         solved = r.total > 0 and r.passed == r.total
         colour = "#1b7f3b" if solved else ("#b3261e" if r.passed == 0 else "#a15c00")
         cell = "style='padding:2px 10px;border-bottom:1px solid #ddd;text-align:{}'"
+        align = ("left", "right", "left")
         head = "".join(f"<th {cell.format(a)}>{h}</th>"
-                       for h, a in [("exercise", "left"), ("tests passed", "right"), ("points", "right")])
-        body = "".join(f"<td {cell.format(a)}>{v}</td>"
-                       for v, a in [(r.exercise, "left"), (f"{r.passed} / {r.total}", "right"),
-                                    (f"{r.points:g} / {r.max_points}", "right")])
-        failing = "".join(f"<li><code>{html.escape(t.name)}</code>: {html.escape(t.message)}</li>"
-                          for t in r.tests if t.outcome != "passed")
-        details = (f"<details><summary>tests that do not pass yet</summary><ul>{failing}</ul></details>"
-                   if failing else "")
-        return (f"<table style='border-collapse:collapse'><tr>{head}</tr><tr>{body}</tr></table>"
-                f"<p style='color:{colour};font-weight:bold'>{html.escape(self.message)}</p>{details}")
+                       for h, a in zip(("function", "tests passed", "first failure"), align, strict=True))
+        body = "".join("<tr>" + "".join(f"<td {cell.format(a)}>{html.escape(_short(v))}</td>"
+                                        for v, a in zip(row, align, strict=True)) + "</tr>"
+                       for row in self._rows())
+        return (f"<p style='color:{colour};font-weight:bold'>{html.escape(r.exercise)}: "
+                f"{html.escape(self.message)}</p>"
+                f"<table style='border-collapse:collapse'><tr>{head}</tr>{body}</table>")
 
 
-def check(name: str, *, target: str = "exercises") -> None:
-    """Grade one exercise and show the result; never raises, so a notebook keeps running.
+def _only(row: Score, function: str, functions: list[str]) -> Score:
+    """``row`` restricted to the tests of ``function``."""
+    tests = tuple(t for t in row.tests if function_of_test(t.name, functions) == function)
+    passed = sum(t.outcome == "passed" for t in tests)
+    points = round(POINTS_PER_EXERCISE * passed / len(tests), 1) if tests else 0.0
+    return Score(row.exercise, passed, len(tests), points, tests, row.errors)
 
+
+def _grade_tests_of(function: str, names: list[str], target: str) -> list[Score]:
+    """``grade`` running only the tests named after ``function`` (pytest's ``-k``, passed to the
+    grading process through ``PYTEST_ADDOPTS``), so a check cell beside a section stays quick."""
+    saved = os.environ.get("PYTEST_ADDOPTS")
+    os.environ["PYTEST_ADDOPTS"] = " ".join(filter(None, [saved, f"-k test_{function}"]))
+    try:
+        return grade(names, target=target)
+    finally:
+        if saved is None:
+            del os.environ["PYTEST_ADDOPTS"]
+        else:
+            os.environ["PYTEST_ADDOPTS"] = saved
+
+
+def check(name: str, function: str | None = None, *, target: str = "exercises") -> None:
+    """Grade one exercise, or one ``function`` of it, and show the result; never raises, so a
+    notebook keeps running.
+
+    ``check("ex07_glm", "sample_spans")`` grades only the tests of ``sample_spans`` (the
+    check cell beside the section that teaches it); ``check("ex07_glm")`` grades them all.
     In a notebook it displays a small HTML table, elsewhere it prints text. Returns None
     (the cell shows the report once, not twice).
     """
     try:
-        rows = grade([name], target=target)
+        rows = _grade_tests_of(function, [name], target) if function else grade([name], target=target)
         if len(rows) != 1:
             raise ValueError(f"{name!r} matches {len(rows)} exercises; give the full name")
-        report = CheckReport(rows[0])
+        row = rows[0]
+        functions = exercise_functions(row.exercise, target)
+        if function is not None:
+            if function not in functions:
+                raise ValueError(f"exercises/{row.exercise}.py has no function {function!r}; "
+                                 f"it has {', '.join(functions)}")
+            row, functions = _only(row, function, functions), [function]
+        report = CheckReport(row, functions=functions, function=function)
     except Exception as err:  # the learner's notebook must keep running whatever happens
         report = CheckReport(None, f"could not grade {name!r}: {type(err).__name__}: {err}")
     try:

@@ -1,8 +1,10 @@
 """Solutions to exercise 02 · Autoregressive vs autoencoding: labels and masks.
 
-Notebook 02_ar_vs_ae shows that a causal LM (GPT), a masked LM (BERT) and a prefix LM
-(UniLM) differ only in two things: what the labels are, and which attention mask the
-same Transformer runs under. Here you build both yourself.
+Notebook 02_ar_vs_ae shows that a causal LM (GPT), a masked LM (BERT), a prefix LM
+(UniLM) and an encoder-decoder differ only in two things: what the labels are, and which
+attention mask the same Transformer runs under. Here you build both yourself: the labels
+of a left-to-right and a right-to-left LM, ELMo's way of combining the two directions,
+and the causal, prefix-LM and encoder-decoder masks.
 
 Conventions (the same as ``minilm``):
 * labels are ALIGNED with the model's outputs: the label at position t is what the
@@ -48,6 +50,64 @@ def clm_labels(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = No
     return labels
 
 
+def r2l_labels(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Labels for a right-to-left LM, kept in the ORIGINAL order of the tokens.
+
+    A right-to-left LM predicts each token from the tokens AFTER it:
+    p(x) = prod_t p(x_t | x_{t+1}, ..., x_T). Reading from the right, the prediction made
+    at position t is the token just before it, so ``labels[..., t] = input_ids[..., t - 1]``.
+    Position 0 gets -100 (nothing comes before it), and so does every padding position
+    (attention_mask 0; padding is on the right, so a real position never reads padding).
+    Example::
+
+        input_ids      = [   5,  8,  9,  3,    0]
+        attention_mask = [   1,  1,  1,  1,    0]
+        labels         = [-100,  5,  8,  9, -100]
+
+    Args:
+        input_ids: token ids [T] or [B, T].
+        attention_mask: None, or shaped like ``input_ids``, 1 = real token, 0 = padding.
+
+    Returns:
+        ``labels`` shaped like ``input_ids``. (It equals reversing each row's real tokens,
+        taking ``clm_labels``, and reversing back.)
+
+    Hint: the mirror image of ``clm_labels``: copy ``input_ids[..., :-1]`` into
+    ``labels[..., 1:]``, then ``masked_fill`` the padding positions.
+    """
+    labels = torch.full_like(input_ids, -100)
+    labels[..., 1:] = input_ids[..., :-1]
+    if attention_mask is not None:
+        labels = labels.masked_fill(~attention_mask.bool(), -100)
+    return labels
+
+
+def combine_directions(l2r_log_probs: torch.Tensor, r2l_log_probs: torch.Tensor) -> torch.Tensor:
+    """Fill a blank from both sides, ELMo-style: a product of the two directions' experts.
+
+    A left-to-right LM gives log p(x_t | x_<t), a right-to-left LM log p(x_t | x_>t); each
+    sees one side only. Adding the log-probabilities multiplies the two distributions, and
+    renormalising over the vocabulary makes the product a distribution again::
+
+        log p(x_t = v | both sides) = a_v + b_v - log sum_w exp(a_w + b_w)
+
+    Args:
+        l2r_log_probs, r2l_log_probs: float [..., V], log-probabilities over the V tokens
+            of the vocabulary (the last dimension), the same shape.
+
+    Returns:
+        float [..., V]: log-probabilities (``exp`` of each row sums to 1). A shape mismatch
+        raises ``ValueError``. Example with V = 2: a = log [0.5, 0.5], b = log [0.8, 0.2]
+        gives log [0.8, 0.2]; a = b = log [0.75, 0.25] gives log [0.9, 0.1].
+
+    Hint: ``(a + b).log_softmax(dim=-1)``.
+    """
+    if l2r_log_probs.shape != r2l_log_probs.shape:
+        raise ValueError(f"l2r_log_probs and r2l_log_probs must have the same shape, got "
+                         f"{tuple(l2r_log_probs.shape)} and {tuple(r2l_log_probs.shape)}")
+    return (l2r_log_probs + r2l_log_probs).log_softmax(dim=-1)
+
+
 def causal_mask(T: int) -> torch.Tensor:
     """GPT's mask: query i may attend to keys 0 .. i.
 
@@ -84,37 +144,38 @@ def prefix_lm_mask(T: int, prefix_len: int) -> torch.Tensor:
     return causal_mask(T) | in_prefix
 
 
-def mlm_batch(input_ids: torch.Tensor, attention_mask: torch.Tensor, *, mask_id: int, vocab_size: int,
-              special_ids: tuple[int, ...], mlm_probability: float = 0.15,
-              generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-    """A masked-LM batch with BERT's 80/10/10 rule.
+def encoder_decoder_masks(src_attention_mask: torch.Tensor,
+                          tgt_attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The three masks of an encoder-decoder (BART, T5), for a padded batch.
 
     Args:
-        input_ids: [B, T] token ids; attention_mask: [B, T], 1 = real token, 0 = padding.
-        mask_id: the [MASK] id. vocab_size: ids lie in [0, vocab_size).
-        special_ids: ids that are never chosen ([PAD], [CLS], [SEP], [MASK], ...).
-        mlm_probability: each real, non-special token is chosen with this probability.
-        generator: all randomness comes from it.
+        src_attention_mask: [B, S], 1 = real source token, 0 = padding (on the right).
+        tgt_attention_mask: [B, T], 1 = real target token, 0 = padding (on the right).
 
     Returns:
-        ``{"input_ids": inputs, "attention_mask": attention_mask, "labels": labels}`` where
-        * labels = the original id at chosen positions, -100 everywhere else;
-        * a chosen position's input becomes ``mask_id`` with probability 0.8, a random id
-          drawn uniformly from the NON-special ids with probability 0.1, and stays as it is
-          with probability 0.1;
-        * unchosen positions are unchanged; padding (attention_mask 0) is never chosen.
+        ``{"encoder": [B, S, S], "decoder": [B, T, T], "cross": [B, T, S]}``, all bool:
 
-    Hint: ``torch.rand(shape, generator=generator) < mlm_probability`` chooses; a second
-    uniform number u per position decides: u < 0.8 -> [MASK], 0.8 <= u < 0.9 -> random.
-    ``torch.isin(input_ids, torch.tensor(special_ids))`` finds the special tokens.
+        * encoder self-attention: every query sees every REAL source key (padded queries
+          too: their outputs are never used, and a row of all False would give NaN);
+        * decoder self-attention: causal AND the key is real; every query also keeps its
+          own position (so a padded query still has one key);
+        * cross-attention: every decoder query sees every REAL source key.
+
+        Example, B = 1, source [a, b, PAD], target [x, y, PAD] (1 = True)::
+
+            encoder  [[1, 1, 0],      decoder  [[1, 0, 0],      cross  [[1, 1, 0],
+                      [1, 1, 0],                [1, 1, 0],              [1, 1, 0],
+                      [1, 1, 0]]                [1, 1, 1]]              [1, 1, 0]]
+
+    Hint: ``src_attention_mask.bool()[:, None, :]`` is "the key is real", broadcast over
+    the queries; ``.expand(B, rows, S)`` gives it the right number of rows.
     """
-    special = torch.isin(input_ids, torch.tensor(special_ids, dtype=input_ids.dtype))
-    can_choose = attention_mask.bool() & ~special
-    chosen = (torch.rand(input_ids.shape, generator=generator) < mlm_probability) & can_choose
-    labels = input_ids.masked_fill(~chosen, -100)
-    u = torch.rand(input_ids.shape, generator=generator)
-    allowed = torch.tensor([i for i in range(vocab_size) if i not in special_ids])
-    random_ids = allowed[torch.randint(len(allowed), input_ids.shape, generator=generator)]
-    inputs = input_ids.masked_fill(chosen & (u < 0.8), mask_id)
-    inputs = torch.where(chosen & (u >= 0.8) & (u < 0.9), random_ids, inputs)
-    return {"input_ids": inputs, "attention_mask": attention_mask, "labels": labels}
+    src = src_attention_mask.bool()
+    tgt = tgt_attention_mask.bool()
+    B, S = src.shape
+    T = tgt.shape[1]
+    causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    own = torch.eye(T, dtype=torch.bool)
+    return {"encoder": src[:, None, :].expand(B, S, S),
+            "decoder": causal & (tgt[:, None, :] | own),
+            "cross": src[:, None, :].expand(B, T, S)}

@@ -14,19 +14,40 @@ def segment_ids(input_ids: torch.Tensor, sep_id: int) -> torch.Tensor:
     return ((before == 1) & (from_here >= 1)).long()
 
 
-def bert_mask(input_ids: torch.Tensor, special_ids: list[int], mask_id: int, vocab_size: int,
-              generator: torch.Generator | None = None,
-              mlm_probability: float = 0.15) -> tuple[torch.Tensor, torch.Tensor]:
-    """BERT's masked-LM corruption: choose 15 %, then 80 % [MASK], 10 % random, 10 % kept."""
-    special = torch.isin(input_ids, torch.tensor(list(special_ids), dtype=input_ids.dtype))
-    chosen = (torch.rand(input_ids.shape, generator=generator) < mlm_probability) & ~special
+def mlm_batch(input_ids: torch.Tensor, attention_mask: torch.Tensor, *, mask_id: int, vocab_size: int,
+              special_ids: tuple[int, ...], mlm_probability: float = 0.15,
+              generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    """A masked-LM batch with BERT's 80/10/10 rule.
+
+    Args:
+        input_ids: [B, T] token ids; attention_mask: [B, T], 1 = real token, 0 = padding.
+        mask_id: the [MASK] id. vocab_size: ids lie in [0, vocab_size).
+        special_ids: ids that are never chosen ([PAD], [CLS], [SEP], [MASK], ...).
+        mlm_probability: each real, non-special token is chosen with this probability.
+        generator: all randomness comes from it.
+
+    Returns:
+        ``{"input_ids": inputs, "attention_mask": attention_mask, "labels": labels}`` where
+        * labels = the original id at chosen positions, -100 everywhere else;
+        * a chosen position's input becomes ``mask_id`` with probability 0.8, a random id
+          drawn uniformly from the NON-special ids with probability 0.1, and stays as it is
+          with probability 0.1;
+        * unchosen positions are unchanged; padding (attention_mask 0) is never chosen.
+
+    Hint: ``torch.rand(shape, generator=generator) < mlm_probability`` chooses; a second
+    uniform number u per position decides: u < 0.8 -> [MASK], 0.8 <= u < 0.9 -> random.
+    ``torch.isin(input_ids, torch.tensor(special_ids))`` finds the special tokens.
+    """
+    special = torch.isin(input_ids, torch.tensor(special_ids, dtype=input_ids.dtype))
+    can_choose = attention_mask.bool() & ~special
+    chosen = (torch.rand(input_ids.shape, generator=generator) < mlm_probability) & can_choose
     labels = input_ids.masked_fill(~chosen, -100)
-    u = torch.rand(input_ids.shape, generator=generator)  # one draw splits 80 / 10 / 10
-    allowed = torch.tensor([i for i in range(vocab_size) if i not in set(special_ids)])
+    u = torch.rand(input_ids.shape, generator=generator)
+    allowed = torch.tensor([i for i in range(vocab_size) if i not in special_ids])
     random_ids = allowed[torch.randint(len(allowed), input_ids.shape, generator=generator)]
-    inputs = torch.where(chosen & (u < 0.8), torch.full_like(input_ids, mask_id), input_ids)
-    inputs = torch.where(chosen & (u >= 0.8) & (u < 0.9), random_ids.to(input_ids.dtype), inputs)
-    return inputs, labels
+    inputs = input_ids.masked_fill(chosen & (u < 0.8), mask_id)
+    inputs = torch.where(chosen & (u >= 0.8) & (u < 0.9), random_ids, inputs)
+    return {"input_ids": inputs, "attention_mask": attention_mask, "labels": labels}
 
 
 def nsp_pairs(documents: list[list[str]], n: int,

@@ -1,10 +1,11 @@
 """Exercise 06 · BART: noising functions and the decoder's input.
 
 Notebook 06_bart_noising corrupts one document five ways and trains BART to rebuild it.
-Here you write three of the noising functions yourself, in a form that is exact to grade:
-the random choices (which spans, which order, where to start) are given as arguments, so
-your function only has to apply them. The package draws those choices at random
-(``minilm.objectives.denoising``) and then does exactly what you write here.
+Here you write the heart of text infilling twice over: ``infilling_spans`` DRAWS the spans
+(Poisson(3) lengths under a 30 % budget, placed uniformly; graded by their statistics) and
+``text_infilling`` APPLIES given spans (graded exactly). Sentence permutation and document
+rotation take their random choice (the order, the start) as an argument, so they are exact
+to grade too; ``shift_right`` builds the decoder's input from the labels.
 
 Conventions: ``ids`` is a 1-D LongTensor of token ids; spans are half-open
 ``(start, end)`` pairs of indices into ``ids``; return NEW tensors, never modify ``ids``.
@@ -17,7 +18,56 @@ Fill in the functions below (replace each ``raise NotImplementedError``), then r
 
 from __future__ import annotations
 
+import math
+
 import torch
+
+
+def infilling_spans(n: int, mask_ratio: float = 0.3, poisson_lambda: float = 3.0,
+                    generator: torch.Generator | None = None) -> list[tuple[int, int]]:
+    """Draw BART's text-infilling spans for a text of ``n`` tokens (Lewis et al., 2020, Sec. 2.2).
+
+    1. The budget: ``budget = math.ceil(mask_ratio * n - 1e-9)`` tokens are masked (the
+       ``- 1e-9`` keeps 0.3 * 10 = 3.0000000000000004 at 3).
+    2. The lengths: draw span lengths from Poisson(``poisson_lambda``) one after another
+       (a length of 0 is kept: it inserts a [MASK]) until they add up to the budget; cut
+       the last one so that the total is exactly ``budget``.
+    3. The places: the corrupted text is a row of ``n - budget + k`` items, the kept tokens
+       and the k spans (each span is one [MASK] item, whatever its length). Choose which k
+       of these items are spans uniformly at random, and give the spans their lengths in a
+       random order.
+
+    Args:
+        n: the number of tokens, >= 1. mask_ratio: the share of tokens to mask, in [0, 1].
+        poisson_lambda: the mean span length lambda (BART uses 3).
+        generator: all randomness comes from it (the same seed gives the same spans).
+
+    Returns:
+        The spans as half-open ``(start, end)`` index pairs into the text, sorted by start,
+        non-overlapping, ``start == end`` for a length-0 span; their lengths add up to the
+        budget. ``mask_ratio = 0`` gives ``[]``. Example: n = 10, mask_ratio = 0.3 could
+        give ``[(1, 3), (6, 6), (7, 8)]`` (lengths 2, 0, 1: a budget of 3).
+
+    Hint: ``torch.poisson(torch.tensor([lam]), generator=generator)`` draws one length;
+    ``torch.randperm(m, generator=generator)[:k]`` picks k of m item slots in a random order,
+    so pairing it with the lengths and sorting by slot also shuffles the lengths. Then walk
+    the slots left to right with a cursor into the text.
+    """
+    budget = math.ceil(mask_ratio * n - 1e-9)
+    lengths, total = [], 0
+    while total < budget:
+        draw = int(torch.poisson(torch.tensor([float(poisson_lambda)]), generator=generator))
+        lengths.append(min(draw, budget - total))  # the last span is cut to fit the budget
+        total += lengths[-1]
+    k = len(lengths)
+    slots = torch.randperm(n - budget + k, generator=generator)[:k].tolist()
+    spans, cursor, previous = [], 0, -1
+    for slot, length in sorted(zip(slots, lengths, strict=True)):
+        cursor += slot - previous - 1  # the kept tokens between the previous span and this one
+        spans.append((cursor, cursor + length))
+        cursor += length
+        previous = slot
+    return spans
 
 
 def text_infilling(ids: torch.Tensor, mask_id: int, spans: list[tuple[int, int]]) -> torch.Tensor:
@@ -50,7 +100,6 @@ def text_infilling(ids: torch.Tensor, mask_id: int, spans: list[tuple[int, int]]
     return torch.cat(pieces)
 
 
-
 def sentence_permutation(ids: torch.Tensor, full_stop_id: int, order: list[int]) -> torch.Tensor:
     """BART's sentence permutation with the order given.
 
@@ -76,7 +125,6 @@ def sentence_permutation(ids: torch.Tensor, full_stop_id: int, order: list[int])
     return torch.cat([sentences[i] for i in order])
 
 
-
 def document_rotation(ids: torch.Tensor, start: int) -> torch.Tensor:
     """BART's document rotation with the start given: the document now begins with
     ``ids[start]`` and wraps around.
@@ -91,7 +139,6 @@ def document_rotation(ids: torch.Tensor, start: int) -> torch.Tensor:
     Hint: two slices and ``torch.cat`` (or ``torch.roll`` with the right shift).
     """
     return torch.cat([ids[start:], ids[:start]])
-
 
 
 def shift_right(labels: torch.Tensor, start_id: int, pad_id: int) -> torch.Tensor:

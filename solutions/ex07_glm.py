@@ -4,7 +4,9 @@ Notebook 07_glm_blank_infilling shows how GLM (Du et al., 2022) turns a text int
 training example: sampled spans become ONE [MASK] each (Part A), the spans themselves
 follow in a shuffled order, each opened by [S] and closed by [E] (Part B), every token
 carries two positions, and Part A is read bidirectionally while Part B is written left to
-right. Here you build each piece yourself. The paper's worked example (Fig. 2), with
+right. Here you build each piece yourself: draw the spans (``sample_spans``), build Part A,
+Part B, the 2D positions and the batched attention mask, and finally use the blank for
+classification (``cloze_log_probs``, PET's verbaliser). The paper's worked example (Fig. 2), with
 ``x = [x1 .. x6]``, spans ``[x3]`` and ``[x5, x6]`` and Part B order ``z = (2, 1)``::
 
     input       x1 x2  M x4  M | [S] x5 x6 | [S] x3
@@ -26,6 +28,60 @@ Fill in the functions below (replace each ``raise NotImplementedError``), then r
 from __future__ import annotations
 
 import torch
+
+
+def sample_spans(n: int, mask_ratio: float = 0.15, poisson_lambda: float = 3.0,
+                 generator: torch.Generator | None = None) -> list[tuple[int, int]]:
+    """Draw GLM's blanks for a text of ``n`` tokens (Du et al., 2022, Sec. 2.1).
+
+    1. The lengths: draw span lengths from Poisson(``poisson_lambda``), conditioned on being
+       >= 1 (a blank has at least one token: throw a 0 away and draw again), until they
+       cover at least ``mask_ratio * n`` tokens. Keep every length (the last one is not cut).
+    2. Two spans must be separate blanks, so at least one kept token lies between them: k
+       spans need ``sum(lengths) + k - 1 <= n`` tokens. While they do not fit, shorten the
+       last span by the excess, or drop it when it is not longer than the excess.
+    3. The places: uniformly at random among all such layouts. With ``free = n - sum(lengths)
+       - (k - 1)`` spare kept tokens, the layout is a row of ``free + k`` items (spare tokens
+       and spans, each span followed by its one mandatory kept token except the last); choose
+       which k items are spans uniformly, and give the spans their lengths in a random order.
+
+    Args:
+        n: the number of tokens, >= 1. mask_ratio: the share of tokens to blank, in [0, 1].
+        poisson_lambda: the mean of the Poisson distribution (GLM uses 3).
+        generator: all randomness comes from it.
+
+    Returns:
+        Sorted half-open ``(start, end)`` pairs, each at least one token long, with at least
+        one token between two spans. ``mask_ratio = 0`` gives ``[]``. Example: n = 10,
+        mask_ratio = 0.15 needs 1.5 tokens: lengths [1, 3] could give ``[(2, 3), (5, 8)]``.
+
+    Hint: as in BART's infilling, ``torch.randperm(free + k, generator=generator)[:k]``
+    picks the span slots in a random order; walk them sorted, advancing a cursor by the
+    spare tokens before each span, the span, and its one mandatory gap.
+    """
+    budget = mask_ratio * n
+    lengths, covered = [], 0
+    while covered < budget:
+        draw = int(torch.poisson(torch.tensor([float(poisson_lambda)]), generator=generator))
+        if draw > 0:  # Poisson conditioned on >= 1
+            lengths.append(draw)
+            covered += draw
+    while sum(lengths) + len(lengths) - 1 > n:  # the spans and their gaps do not fit
+        excess = sum(lengths) + len(lengths) - 1 - n
+        if lengths[-1] > excess:
+            lengths[-1] -= excess
+        else:
+            lengths.pop()
+    k = len(lengths)
+    free = n - sum(lengths) - (k - 1)
+    slots = torch.randperm(free + k, generator=generator)[:k].tolist()
+    spans, start, previous = [], 0, -1
+    for slot, length in sorted(zip(slots, lengths, strict=True)):
+        start += slot - previous - 1  # spare kept tokens before this span
+        spans.append((start, start + length))
+        start += length + 1  # the span and the one kept token after it
+        previous = slot
+    return spans
 
 
 def make_part_a(ids: torch.Tensor, spans: list[tuple[int, int]], mask_id: int) -> torch.Tensor:
@@ -109,24 +165,66 @@ def glm_position_ids(part_a_len: int, spans: list[tuple[int, int]], order: list[
     return torch.tensor([position_1, position_2], dtype=torch.long)
 
 
-def glm_attention_mask(T: int, sep: int) -> torch.Tensor:
-    """GLM's self-attention mask for ``[Part A ; Part B]`` with ``sep = len(Part A)``.
+def glm_batch_mask(sep: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """GLM's self-attention mask for a padded batch of ``[Part A ; Part B ; padding]`` rows.
 
-    Part A tokens (queries 0 .. sep - 1) may attend to every Part A token and to nothing
-    of Part B; Part B tokens (queries sep .. T - 1) may attend to all of Part A and to the
-    Part B tokens up to and including themselves. For T = 4, sep = 2 (1 = True)::
+    Row b holds Part A in positions ``0 .. sep[b] - 1`` and Part B from ``sep[b]`` on (each
+    row has its own ``sep``), then padding (attention_mask 0). In every row:
 
-        [[1, 1, 0, 0],
-         [1, 1, 0, 0],
-         [1, 1, 1, 0],
-         [1, 1, 1, 1]]
+    * Part A queries see every Part A key and nothing of Part B (bidirectional encoder);
+    * Part B queries see all of Part A and the Part B keys up to themselves (causal decoder);
+    * nobody sees a padding key; padding queries follow the same rule (their outputs are
+      never used).
+
+    Example: sep = [2], attention_mask = [[1, 1, 1, 1, 0]] (1 = True)::
+
+        [[[1, 1, 0, 0, 0],
+          [1, 1, 0, 0, 0],
+          [1, 1, 1, 0, 0],
+          [1, 1, 1, 1, 0],
+          [1, 1, 1, 1, 0]]]
+
+    Args:
+        sep: LongTensor [B], the length of Part A in each row.
+        attention_mask: [B, T], 1 = real token, 0 = padding.
 
     Returns:
-        bool [T, T].
+        bool [B, T, T], ``mask[b, i, j]`` = query i of row b may attend to key j.
 
-    Hint: start from the causal (lower-triangular) mask, then let every query see the
-    keys j < sep.
+    Hint: broadcast a [T, T] causal mask against a [B, 1, T] "key j < sep[b]" (OR), then
+    AND a [B, 1, T] "key j is real".
     """
+    B, T = attention_mask.shape
+    key = torch.arange(T)
     causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
-    key_in_part_a = torch.arange(T) < sep  # [T]
-    return causal | key_in_part_a[None, :]
+    key_in_part_a = key[None, None, :] < sep.view(B, 1, 1)  # [B, 1, T]
+    key_is_real = attention_mask.bool()[:, None, :]       # [B, 1, T]
+    return (causal | key_in_part_a) & key_is_real
+
+
+def cloze_log_probs(logits: torch.Tensor, sep: torch.Tensor, label_word_ids: torch.Tensor) -> torch.Tensor:
+    """Classification as a cloze question (PET, GLM Sec. 2.3): score the verbaliser's words.
+
+    A sentence x becomes a cloze question c(x), e.g. "{x} it was [MASK] .", and each label y
+    a word v(y), e.g. negative -> "bad", positive -> "good". GLM reads c(x) as Part A and
+    [S] at index ``sep`` (= len(Part A)); the prediction made at [S] is the first token of
+    the blank. The label distribution is the label words' probabilities there, renormalised
+    over the labels only (GLM's Eq. 3)::
+
+        p(y | x) = p(v(y) | c(x)) / sum_{y'} p(v(y') | c(x))
+
+    Args:
+        logits: float [B, T, V], the GLM's output on a batch of cloze inputs.
+        sep: LongTensor [B], the index of [S] in each row (rows differ in length).
+        label_word_ids: LongTensor [K], the token id of label k's word.
+
+    Returns:
+        float [B, K]: ``log p(y = k | x)`` for each row; ``exp`` of each row sums to 1, and
+        ``argmax`` is the predicted label. Example with V = 4, one row whose logits at [S]
+        are [0, 2, 0, 1] and label words [3, 1]: log_softmax([1, 2]) = [-1.31, -0.31].
+
+    Hint: ``logits[torch.arange(B), sep]`` picks each row's [S] position ([B, V]); index its
+    columns with ``label_word_ids``, then ``log_softmax`` over the K labels.
+    """
+    at_blank = logits[torch.arange(logits.shape[0]), sep]  # [B, V]: the prediction at [S]
+    return at_blank[:, label_word_ids].log_softmax(dim=-1)

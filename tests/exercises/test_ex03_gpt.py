@@ -99,7 +99,9 @@ def test_top_k_filter_matches_minilm_and_keeps_exactly_k(seed):
     rows, V = (int(v) for v in torch.randint(2, 20, (2,), generator=g))
     k = int(torch.randint(1, V + 1, (1,), generator=g))
     logits = torch.randn(rows, V, generator=g)
+    original = logits.clone()
     out = ex.top_k_filter(logits, k)
+    assert torch.equal(logits, original), "do not modify logits in place"
     assert out.shape == logits.shape
     assert torch.isfinite(out).sum(-1).tolist() == [k] * rows, "exactly k tokens per row survive"
     assert torch.equal(out, reference_top_k_filter(logits, k))

@@ -1,7 +1,13 @@
-"""Graded tests for exercises/ex06_bart.py (see the notebook 06_bart_noising)."""
+"""Graded tests for exercises/ex06_bart.py (see the notebook 06_bart_noising).
+
+Every test is named ``test_<function>_...`` after the function it grades.
+"""
+
+import math
 
 import pytest
 import torch
+from span_stats import assert_same_frequencies, coverage_counts, draw, length_counts, start_counts
 
 from minilm.grade import load_target
 from minilm.models.seq2seq import shift_right as reference_shift_right
@@ -20,6 +26,62 @@ def random_ids(seed: int, low: int = 12, high: int = 40, vocab: int = 60) -> tor
     g = torch.Generator().manual_seed(seed)
     n = int(torch.randint(low, high, (), generator=g))
     return torch.randint(10, vocab, (n,), generator=g)
+
+
+# infilling_spans ---------------------------------------------------------------------------
+# The learner's sampler is compared with minilm's (text_infilling_spans) by statistics: see
+# span_stats.py for the 5-sigma two-sample bounds and their false-failure rate.
+
+def reference_spans(n: int, mask_ratio: float, poisson_lambda: float, seed: int):
+    ids = torch.arange(1, n + 1)
+    return text_infilling_spans(ids, mask_id=0, mask_ratio=mask_ratio, poisson_lambda=poisson_lambda,
+                                generator=torch.Generator().manual_seed(seed))[1]
+
+
+def learner_spans(n: int, mask_ratio: float, poisson_lambda: float, seed: int):
+    return ex.infilling_spans(n, mask_ratio, poisson_lambda, torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("n,ratio", [(10, 0.3), (37, 0.3), (50, 0.15), (8, 1.0), (25, 0.0), (1, 0.5)])
+def test_infilling_spans_are_sorted_disjoint_and_cover_exactly_the_budget(n, ratio):
+    budget = math.ceil(ratio * n - 1e-9)
+    for seed in range(40):
+        spans = [tuple(s) for s in learner_spans(n, ratio, 3.0, seed)]
+        assert all(isinstance(v, int) for span in spans for v in span), "spans are pairs of Python ints"
+        previous_end = 0
+        for start, end in spans:
+            assert previous_end <= start <= end <= n, f"{spans}: sorted, non-overlapping, inside [0, {n}]"
+            previous_end = end
+        assert sum(end - start for start, end in spans) == budget, f"{spans}: mask exactly {budget} tokens"
+    if ratio == 0:
+        assert learner_spans(n, ratio, 3.0, 0) == []
+
+
+@pytest.mark.parametrize("lam,ratio", [(3.0, 0.3), (1.5, 0.2)])
+def test_infilling_spans_lengths_follow_poisson_up_to_the_budget(lam, ratio):
+    """Length 0 included, the last span cut to the budget: the same distribution as minilm's."""
+    learner = draw(lambda i: learner_spans(60, ratio, lam, i), 1500)
+    reference = draw(lambda i: reference_spans(60, ratio, lam, 10_000 + i), 1500)
+    assert_same_frequencies("span length", length_counts(learner), length_counts(reference))
+    spans_per_text = (len([s for spans in learner for s in spans]), len(learner))
+    ref_per_text = (len([s for spans in reference for s in spans]), len(reference))
+    mean, ref_mean = spans_per_text[0] / spans_per_text[1], ref_per_text[0] / ref_per_text[1]
+    assert abs(mean - ref_mean) < 0.05 * ref_mean, f"{mean:.2f} spans per text, expected {ref_mean:.2f}"
+
+
+def test_infilling_spans_are_placed_uniformly():
+    """Every position is masked, and every [MASK] starts, as often as with minilm's sampler:
+    spans bunched at the start, evenly spaced or never at the edges fail here."""
+    learner = draw(lambda i: learner_spans(30, 0.3, 3.0, i), 2500)
+    reference = draw(lambda i: reference_spans(30, 0.3, 3.0, 20_000 + i), 2500)
+    assert_same_frequencies("masked position", coverage_counts(learner), coverage_counts(reference))
+    assert_same_frequencies("span start", start_counts(learner), start_counts(reference))
+
+
+def test_infilling_spans_follow_the_generator():
+    a, b = learner_spans(40, 0.3, 3.0, 7), learner_spans(40, 0.3, 3.0, 7)
+    assert a == b, "the same seed must give the same spans"
+    assert any(learner_spans(40, 0.3, 3.0, seed) != a for seed in range(8, 12)), "other seeds, other spans"
 
 
 # text infilling ---------------------------------------------------------------------------

@@ -1,10 +1,18 @@
-"""Graded tests for exercises/ex07_glm.py (see the notebook 07_glm_blank_infilling)."""
+"""Graded tests for exercises/ex07_glm.py (see the notebook 07_glm_blank_infilling).
+
+Every test is named ``test_<function>_...`` after the function it grades.
+"""
+
+import math
+from types import SimpleNamespace
 
 import pytest
 import torch
+from span_stats import assert_frequencies_match, assert_same_frequencies, coverage_counts, draw, length_counts
 
+from minilm.finetune.cloze import cloze_logits
 from minilm.grade import load_target
-from minilm.masks import glm_mask
+from minilm.masks import combine, glm_mask, padding_mask
 from minilm.objectives.blank_infilling import glm_sample, sample_spans
 
 ex = load_target("ex07_glm")
@@ -26,6 +34,58 @@ def random_case(seed: int):
     order = torch.randperm(len(spans), generator=g).tolist()
     sample = glm_sample(ids, spans, mask_id=MASK, start_id=S, end_id=E, order=order)
     return ids, spans, order, sample
+
+
+# sample_spans ----------------------------------------------------------------------------
+# Statistical tests: 5-sigma bounds (see span_stats.py for the false-failure rate).
+
+def gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def learner_spans(n: int, ratio: float, lam: float, seed: int):
+    return ex.sample_spans(n, ratio, lam, torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("n,ratio", [(10, 0.15), (37, 0.15), (60, 0.3), (25, 0.0), (1, 0.5)])
+def test_sample_spans_are_separate_blanks_that_just_cover_the_budget(n, ratio):
+    budget = ratio * n
+    for seed in range(40):
+        spans = [tuple(s) for s in learner_spans(n, ratio, 3.0, seed)]
+        assert all(isinstance(v, int) for span in spans for v in span), "spans are pairs of Python ints"
+        previous_end = -1
+        for start, end in spans:
+            assert 0 <= start < end <= n, f"{spans}: every span has a token and lies inside [0, {n}]"
+            assert start > previous_end, f"{spans}: sorted, with at least one kept token between two spans"
+            previous_end = end
+        if spans and sum(e - s for s, e in spans) + len(spans) - 1 < n:  # nothing had to be trimmed
+            covered = sum(e - s for s, e in spans)
+            assert covered >= budget, f"{spans} cover {covered} tokens, fewer than {budget}"
+            longest = max(e - s for s, e in spans)
+            assert covered - longest < budget, f"{spans}: drawn on after the budget was reached"
+    if ratio == 0:
+        assert learner_spans(n, ratio, 3.0, 0) == []
+
+
+@pytest.mark.parametrize("lam", [3.0, 1.5])
+def test_sample_spans_lengths_are_poisson_conditioned_on_at_least_one(lam):
+    """P(l) = exp(-lam) lam^l / l! / (1 - exp(-lam)) for l >= 1, exactly (nothing is cut here)."""
+    spans = draw(lambda i: learner_spans(80, 0.15, lam, i), 1500)
+    expected = {k: math.exp(-lam) * lam ** k / math.factorial(k) / (1 - math.exp(-lam)) for k in range(1, 25)}
+    assert_frequencies_match("span length", length_counts(spans), expected)
+
+
+def test_sample_spans_are_placed_uniformly():
+    """Each position is blanked as often as with minilm's sampler (edges included)."""
+    learner = draw(lambda i: learner_spans(30, 0.2, 3.0, i), 2500)
+    reference = draw(lambda i: sample_spans(30, mask_ratio=0.2, generator=gen(10_000 + i)), 2500)
+    assert_same_frequencies("blanked position", coverage_counts(learner), coverage_counts(reference))
+
+
+def test_sample_spans_follow_the_generator():
+    a = learner_spans(40, 0.15, 3.0, 7)
+    assert a == learner_spans(40, 0.15, 3.0, 7), "the same seed must give the same spans"
+    assert any(learner_spans(40, 0.15, 3.0, seed) != a for seed in range(8, 12)), "other seeds, other spans"
 
 
 # Part A ----------------------------------------------------------------------------------
@@ -94,7 +154,7 @@ def test_glm_position_ids_match_minilm(seed):
     assert torch.equal(out, sample["position_ids"])
 
 
-def test_span_length_is_not_in_position_1():
+def test_glm_position_ids_hide_the_span_length():
     """Two spans of different lengths at the same [MASK] get the same position 1 throughout."""
     short = ex.glm_position_ids(3, [(1, 2)], [0], [1])
     long = ex.glm_position_ids(3, [(1, 5)], [0], [1])
@@ -102,24 +162,58 @@ def test_span_length_is_not_in_position_1():
     assert long[1, 3:].tolist() == [1, 2, 3, 4, 5]
 
 
-# The mask --------------------------------------------------------------------------------
+# The batched mask ------------------------------------------------------------------------
 
-def test_glm_attention_mask_fig2():
-    out = ex.glm_attention_mask(10, 5)
-    assert out.dtype == torch.bool and out.shape == (10, 10)
-    assert out[:5, :5].all(), "Part A reads all of Part A"
-    assert not out[:5, 5:].any(), "Part A never reads Part B"
-    assert out[5:, :5].all(), "Part B reads all of Part A"
-    assert torch.equal(out[5:, 5:], torch.tril(torch.ones(5, 5, dtype=torch.bool))), "Part B is causal"
+def test_glm_batch_mask_hand_worked():
+    out = ex.glm_batch_mask(torch.tensor([2]), torch.tensor([[1, 1, 1, 1, 0]]))
+    assert out.dtype == torch.bool and out.shape == (1, 5, 5)
+    assert out[0].int().tolist() == [[1, 1, 0, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 0, 0],
+                                     [1, 1, 1, 1, 0], [1, 1, 1, 1, 0]]
 
 
 @pytest.mark.parametrize("seed", range(16, 20))
-def test_glm_attention_mask_matches_minilm(seed):
-    _, _, _, sample = random_case(seed)
-    T, sep = len(sample["input_ids"]), sample["sep"]
-    assert torch.equal(ex.glm_attention_mask(T, sep), glm_mask(T, sep))
+def test_glm_batch_mask_matches_the_glm_model(seed):
+    """Rows of different Part A lengths and padding: the mask minilm's GLM runs under."""
+    g = torch.Generator().manual_seed(seed)
+    B = int(torch.randint(2, 6, (1,), generator=g))
+    T = int(torch.randint(4, 16, (1,), generator=g))
+    lengths = torch.randint(2, T + 1, (B,), generator=g)
+    sep = (torch.rand(B, generator=g) * (lengths + 1)).long().clamp(max=lengths)
+    attention_mask = (torch.arange(T) < lengths[:, None]).long()
+    out = ex.glm_batch_mask(sep, attention_mask)
+    assert out.shape == (B, T, T)
+    assert torch.equal(out, combine(glm_mask(T, sep), padding_mask(attention_mask)))
 
 
-def test_glm_attention_mask_extremes():
-    assert ex.glm_attention_mask(6, 6).all(), "no Part B: bidirectional"
-    assert torch.equal(ex.glm_attention_mask(6, 0), torch.tril(torch.ones(6, 6, dtype=torch.bool)))
+def test_glm_batch_mask_extremes():
+    full = torch.ones(1, 6, dtype=torch.long)
+    assert ex.glm_batch_mask(torch.tensor([6]), full).all(), "no Part B: bidirectional"
+    causal = torch.tril(torch.ones(6, 6, dtype=torch.bool))
+    assert torch.equal(ex.glm_batch_mask(torch.tensor([0]), full)[0], causal), "no Part A: causal"
+
+
+# cloze_log_probs -------------------------------------------------------------------------
+
+def test_cloze_log_probs_hand_worked():
+    logits = torch.zeros(1, 3, 4)
+    logits[0, 1] = torch.tensor([0.0, 2.0, 0.0, 1.0])  # the prediction at [S] (sep = 1)
+    logits[0, 0] = torch.tensor([0.0, -5.0, 0.0, 9.0])  # elsewhere: must not matter
+    out = ex.cloze_log_probs(logits, torch.tensor([1]), torch.tensor([3, 1]))
+    torch.testing.assert_close(out, torch.tensor([1.0, 2.0]).log_softmax(-1)[None])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cloze_log_probs_match_minilm(seed):
+    """minilm's cloze_logits reads the label words at each row's [S]; softmax over them is Eq. 3."""
+    g = torch.Generator().manual_seed(seed)
+    bounds = ((2, 6), (4, 12), (10, 40), (2, 5))
+    B, T, V, K = (int(torch.randint(low, high, (1,), generator=g)) for low, high in bounds)
+    logits = torch.randn(B, T, V, generator=g) * 3
+    sep = torch.randint(0, T, (B,), generator=g)
+    words = torch.randperm(V, generator=g)[:K]
+    model = lambda *args, **kwargs: SimpleNamespace(logits=logits)  # noqa: E731  (a stand-in GLM)
+    expected = cloze_logits(model, torch.zeros(B, T, dtype=torch.long), None, sep, words).log_softmax(-1)
+    out = ex.cloze_log_probs(logits, sep, words)
+    assert out.shape == (B, K)
+    torch.testing.assert_close(out, expected)
+    torch.testing.assert_close(out.exp().sum(-1), torch.ones(B))

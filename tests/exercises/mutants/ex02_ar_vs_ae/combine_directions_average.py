@@ -1,0 +1,6 @@
+"""Averages the two directions (a geometric mean) instead of multiplying them."""
+
+def combine_directions(l2r_log_probs, r2l_log_probs):
+    if l2r_log_probs.shape != r2l_log_probs.shape:
+        raise ValueError("shapes differ")
+    return ((l2r_log_probs + r2l_log_probs) / 2).log_softmax(dim=-1)

@@ -1,0 +1,12 @@
+"""Puts lambda on the task loss instead of the LM loss."""
+
+import torch.nn.functional as F
+
+
+def combined_loss(class_logits, labels, lm_logits, input_ids, attention_mask, lm_weight):
+    if not 0.0 <= lm_weight <= 1.0:
+        raise ValueError("lm_weight")
+    targets = input_ids[:, 1:].masked_fill(attention_mask[:, 1:] == 0, -100)
+    predictions = lm_logits[:, :-1].reshape(-1, lm_logits.shape[-1])
+    lm = F.cross_entropy(predictions, targets.reshape(-1), ignore_index=-100)
+    return lm + lm_weight * F.cross_entropy(class_logits, labels)

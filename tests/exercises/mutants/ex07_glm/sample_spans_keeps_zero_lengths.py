@@ -1,0 +1,28 @@
+"""BART's lengths in GLM: a length-0 span (a blank with nothing in it) is kept."""
+
+import torch
+
+
+def sample_spans(n, mask_ratio=0.15, poisson_lambda=3.0, generator=None):
+    budget = mask_ratio * n
+    lengths, covered = [], 0
+    while covered < budget:
+        draw = int(torch.poisson(torch.tensor([float(poisson_lambda)]), generator=generator))
+        lengths.append(draw)
+        covered += draw
+    while sum(lengths) + len(lengths) - 1 > n:
+        excess = sum(lengths) + len(lengths) - 1 - n
+        if lengths[-1] > excess:
+            lengths[-1] -= excess
+        else:
+            lengths.pop()
+    k = len(lengths)
+    free = n - sum(lengths) - (k - 1)
+    slots = torch.randperm(free + k, generator=generator)[:k].tolist()
+    spans, start, previous = [], 0, -1
+    for slot, length in sorted(zip(slots, lengths, strict=True)):
+        start += slot - previous - 1
+        spans.append((start, start + length))
+        start += length + 1
+        previous = slot
+    return spans

@@ -6,11 +6,21 @@ runs on the CPU alone, which is what the course is sized for.
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 
 def default_device() -> torch.device:
-    """CUDA if present, else Apple MPS, else CPU."""
+    """``$MINILM_DEVICE`` if set (``cpu``, ``cuda``, ``cuda:1``, ``mps``), else CUDA if
+    present, else Apple MPS, else CPU."""
+    chosen = os.environ.get("MINILM_DEVICE", "").strip()
+    if chosen:
+        try:
+            return torch.device(chosen)
+        except RuntimeError:
+            raise ValueError(f"MINILM_DEVICE must name a torch device such as cpu, cuda or mps, "
+                             f"got {chosen!r}") from None
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)

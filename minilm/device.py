@@ -29,6 +29,13 @@ def default_device() -> torch.device:
     return torch.device("cpu")
 
 
+def model_device(model: torch.nn.Module) -> torch.device | None:
+    """The device of ``model``'s first parameter (None for a module without parameters):
+    where a helper that feeds the model must build its tensors."""
+    weight = next(iter(model.parameters()), None)
+    return weight.device if weight is not None else None
+
+
 def move_to(batch: dict, device) -> dict:
     """Copy every tensor of a batch dict to ``device`` (None leaves it where it is)."""
     if device is None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 
 from minilm.checks import check_generator, check_positive_int, check_probability, check_tensor
+from minilm.device import model_device
 from minilm.nn import KVCache
 
 
@@ -59,7 +60,9 @@ def sample_next(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int | 
     if top_p is not None:
         logits = top_p_filter(logits, top_p)
     probs = logits.softmax(dim=-1)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+    if generator is not None:  # a generator draws on its own device (the CPU one by default)
+        probs = probs.to(generator.device)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1).to(logits.device)
 
 
 @torch.no_grad()
@@ -78,6 +81,7 @@ def generate(model, input_ids: torch.Tensor, max_new_tokens: int, *, temperature
     check_positive_int(max_new_tokens, "max_new_tokens", allow_zero=True)
     squeeze = input_ids.dim() == 1
     ids = input_ids.unsqueeze(0) if squeeze else input_ids
+    ids = ids.to(model_device(model) or ids.device)  # a prompt built on the CPU, a model on a GPU
     max_len = model.config.max_len
     was_training = model.training
     model.eval()

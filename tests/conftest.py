@@ -20,9 +20,9 @@ def test_threads():
     """Every test runs torch on ``$MINILM_TEST_THREADS`` threads (default 1).
 
     One thread keeps the tiny models from waiting on each other's threads on a shared
-    machine. The seeded margins are not tied to it: each one was measured over several
-    seeds with 1 and with 2 threads (the sums in a GEMM run in another order and a long
-    run drifts apart), and ``MINILM_TEST_THREADS=2`` runs the suite the second way.
+    machine. The seeded margins are not tied to it: each sits well away from the spread
+    measured over several seeds (the comment next to it), and ``MINILM_TEST_THREADS=2``
+    runs the suite with 2 threads, where GEMMs may sum in another order.
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(_int_env("MINILM_TEST_THREADS", 1, minimum=1))

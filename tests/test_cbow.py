@@ -60,6 +60,6 @@ def test_words_in_the_same_contexts_become_neighbours():
     same = cosine[group & ~torch.eye(8, dtype=torch.bool)]
     # Every verb is closer to every other verb than to any noun, and the same for nouns.
     # Over seeds 0-9 with 1 thread (0-5 with 2 threads: the same numbers): min(same) -
-    # max(across) = 1.07 ... 1.27; same-group cosines 0.98 on average. (The end token 5 follows a noun as the verbs
-    # do, so it is often a verb's nearest id: the test does not ask about it.)
+    # max(across) = 1.07 ... 1.27; same-group cosines 0.98 on average. (The end token 5
+    # follows a noun as the verbs do, so it is often a verb's nearest id: not asked here.)
     assert float(same.min() - cosine[~group].max()) > 0.5, cosine

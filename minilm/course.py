@@ -1,7 +1,8 @@
 """Notebook plumbing: the FAST switch, the setup cell's work, and the versions table.
 
 Every notebook starts with ``gen = setup()``: it seeds torch, picks the number of CPU
-threads, sets a readable plot style and prints what the notebook runs on. ``MINILM_FAST=1``
+threads, sets a readable plot style and prints what the notebook runs on, the device
+included; the models it builds go to ``DEVICE``. ``MINILM_FAST=1``
 (set by the test suite) shrinks every training run with ``fast(full, small)`` so that all
 notebooks run in CI in minutes.
 """
@@ -13,7 +14,13 @@ import platform
 
 import torch
 
+from minilm.device import default_device
 from minilm.settings import FAST
+
+# Where the notebooks build their models (``model.to(DEVICE)``); ``train`` then moves each
+# batch to the model's device. CUDA or Apple MPS when present, else the CPU; MINILM_DEVICE=cpu
+# (or cuda, cuda:1, mps) picks one.
+DEVICE = default_device()
 
 
 def fast(full, small):
@@ -34,7 +41,7 @@ def versions() -> dict[str, str]:
         "minilm": minilm.__version__,
         "matplotlib": matplotlib.__version__,
         "ipywidgets": ipywidgets.__version__,
-        "device": str(minilm.default_device()),
+        "device": str(DEVICE),
         "cpu threads": str(torch.get_num_threads()),
         "fast mode": str(FAST),
     }
@@ -90,8 +97,12 @@ if "google.colab" in sys.modules:  # Colab starts empty: fetch the course, insta
     import os
     import subprocess
 
-    REPO = os.environ.get("MINILM_REPO", "https://github.com/minilm-course/minilm")
     if not os.path.isdir("/content/minilm"):
+        if not os.environ.get("MINILM_REPO"):
+            raise SystemExit("Colab needs the course's files: run os.environ['MINILM_REPO'] = "
+                             "'<its git URL>' in a cell above, or upload the course to /content/minilm, "
+                             "then run this cell again.")
+        REPO = os.environ["MINILM_REPO"]
         subprocess.run(["git", "clone", "--depth", "1", REPO, "/content/minilm"], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/minilm"], check=True)
     os.chdir("/content/minilm/notebooks")
@@ -99,6 +110,6 @@ if "google.colab" in sys.modules:  # Colab starts empty: fetch the course, insta
 
     output.enable_custom_widget_manager()
 
-from minilm.course import FAST, fast, setup
+from minilm.course import DEVICE, FAST, fast, setup
 
 gen = setup(seed=0)"""

@@ -6,17 +6,34 @@ runs on the CPU alone, which is what the course is sized for.
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 
 def default_device() -> torch.device:
-    """CUDA if present, else Apple MPS, else CPU."""
+    """``$MINILM_DEVICE`` if set (``cpu``, ``cuda``, ``cuda:1``, ``mps``), else CUDA if
+    present, else Apple MPS, else CPU."""
+    chosen = os.environ.get("MINILM_DEVICE", "").strip()
+    if chosen:
+        try:
+            return torch.device(chosen)
+        except RuntimeError:
+            raise ValueError(f"MINILM_DEVICE must name a torch device such as cpu, cuda or mps, "
+                             f"got {chosen!r}") from None
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def model_device(model: torch.nn.Module) -> torch.device | None:
+    """The device of ``model``'s first parameter (None for a module without parameters):
+    where a helper that feeds the model must build its tensors."""
+    weight = next(iter(model.parameters()), None)
+    return weight.device if weight is not None else None
 
 
 def move_to(batch: dict, device) -> dict:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import torch
 
 from minilm.checks import check_generator, check_positive_int, check_tensor
+from minilm.device import model_device
 from minilm.objectives.blank_infilling import part_b_inputs
 
 
@@ -109,7 +110,9 @@ def sample_next(logits: torch.Tensor, *, do_sample: bool = False, temperature: f
     if top_p is not None:
         logits = top_p_filter(logits, top_p)
     probs = logits.softmax(dim=-1)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+    if generator is not None:  # a generator draws on its own device (the CPU one by default)
+        probs = probs.to(generator.device)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1).to(logits.device)
 
 
 def _check_token_id(value, name: str, model) -> int:
@@ -173,6 +176,7 @@ def generate(model, input_ids: torch.Tensor, max_new_tokens: int, *, do_sample: 
                          f"(max_len) is {max_len}: keep the last {max_len} tokens of the prompt")
     squeeze = input_ids.dim() == 1
     ids = input_ids.unsqueeze(0) if squeeze else input_ids
+    ids = ids.to(model_device(model) or ids.device)  # a prompt built on the CPU, a model on a GPU
     was_training = model.training
     model.eval()
     cache, fed = None, 0  # `fed` = how many tokens of `ids` the cache has seen

@@ -159,14 +159,15 @@ def load_or_pretrain(recipe, path: Path, *, retrain: bool, pretrain: Callable[[]
 
 
 def pretrain_gpt(recipe: PretrainRecipe | None = None, *, corpus: CourseCorpus | None = None,
-                 progress: bool | str = "auto") -> Pretrained:
-    """Train a GPT on the course corpus with L_1 (no caching; see ``pretrained_gpt``)."""
+                 progress: bool | str = "auto", device=None) -> Pretrained:
+    """Train a GPT on the course corpus with L_1 (no caching; see ``pretrained_gpt``), on
+    ``device`` (default: the CPU)."""
     recipe = recipe or default_recipe()
     corpus = corpus or course_corpus(recipe)
     generator = torch.Generator().manual_seed(recipe.seed)
     with torch.random.fork_rng():  # initialisation draws from the global generator
         torch.manual_seed(recipe.seed)
-        model = GPT(recipe.config(corpus.tokenizer.vocab_size))
+        model = GPT(recipe.config(corpus.tokenizer.vocab_size)).to(device)
     history = train(
         model, lambda: lm_batch(corpus.train_ids, max_len=recipe.max_len,
                                 batch_size=recipe.batch_size, generator=generator),
@@ -183,10 +184,13 @@ def checkpoint_path(path, name: str) -> Path:
 
 
 def pretrained_gpt(recipe: PretrainRecipe | None = None, *, path=None, retrain: bool = False,
-                   progress: bool | str = "auto") -> Pretrained:
+                   progress: bool | str = "auto", device=None) -> Pretrained:
     """The GPT pretrained with ``recipe``: loaded from ``path`` if it holds one made by the
     same recipe, else trained now and saved there (``checkpoints/gpt_pretrained.safetensors``
-    in the course folder by default). ``retrain=True`` always trains."""
+    in the course folder by default). ``retrain=True`` always trains. The model is on
+    ``device`` (the notebooks pass ``DEVICE``; default: the CPU)."""
     recipe = recipe or default_recipe()
-    return load_or_pretrain(recipe, checkpoint_path(path, CHECKPOINT_NAME), retrain=retrain,
-                            pretrain=lambda: pretrain_gpt(recipe, progress=progress))
+    pre = load_or_pretrain(recipe, checkpoint_path(path, CHECKPOINT_NAME), retrain=retrain,
+                           pretrain=lambda: pretrain_gpt(recipe, progress=progress, device=device))
+    pre.model.to(device)
+    return pre

@@ -113,6 +113,8 @@ def test_autoencoder_learns_digits(digits):
     train(ae, lambda: {"x": x[torch.randint(len(x), (64,), generator=gen)]}, steps=200, lr=0.02,
           weight_decay=0.0, progress=False)
     after = ae(x).loss.item()
+    # over seeds 0-4, 1 thread: after / before 0.27-0.36, after 17.8-17.9 vs 26.7 for
+    # the mean pixel (2 threads, seeds 0-1: the same numbers)
     assert after < 0.8 * before, (before, after)
     # The reconstruction beats the trivial one (every pixel = the data's mean pixel).
     mean = x.mean(0, keepdim=True).clamp(1e-3, 1 - 1e-3).expand_as(x)
@@ -213,5 +215,7 @@ def test_deep_net_fine_tunes(digits):
     train(net, lambda: (lambda i: {"x": digits[i], "labels": y[i]})(
         torch.randint(len(y), (64,), generator=gen)), steps=80, lr=0.02, progress=False)
     after = net(digits, y).loss.item()
+    # over seeds 0-4, 1 thread: after / before 0.24-0.27, accuracy 0.89-0.91 (2 threads,
+    # seeds 0-1: the same numbers)
     assert after < 0.5 * before
     assert (net(digits).logits.argmax(-1) == y).float().mean() > 0.8

@@ -277,5 +277,6 @@ def test_denoising_pretraining_loss_goes_down():
     history = train(model, batch, steps=120, lr=3e-3, warmup=10, progress=False)
     after = evaluate(model, heldout)
     print(f"held-out loss {before:.3f} -> {after:.3f}")
+    # over seeds 0-4, 1 thread: after / before 0.05-0.06; final / first 0.05-0.06
     assert after < 0.35 * before, (before, after)
     assert history.final_train_loss < 0.4 * sum(history.train_loss[:5]) / 5

@@ -188,6 +188,8 @@ def test_mlm_and_nsp_pretraining_loss_goes_down(corpus):
                                                 generator=g),
           steps=60, lr=5e-3, warmup=10, progress=False)
     after = pretraining_metrics(model, held)
+    # over seeds 0-4, 1 thread: MLM loss falls 1.1-1.6 (mean 1.4, sd 0.2), MLM accuracy
+    # rises 0.15-0.22 (mean 0.18, sd 0.03), NSP loss ends at 0.686-0.693
     assert after["mlm_loss"] < before["mlm_loss"] - 0.8  # seen: 5.5 -> 4.1
     assert after["mlm_accuracy"] > before["mlm_accuracy"] + 0.08  # seen: 0.02 -> 0.17
     assert after["nsp_loss"] < 0.8  # chance is ln 2 = 0.69; it must not blow up
@@ -267,6 +269,7 @@ def test_fine_tuned_sentiment_beats_chance_with_margin():
         return {k: v[idx] for k, v in data.items()}
 
     train(model, batch, steps=60, lr=1e-3, warmup=6, progress=False)
+    # over seeds 0-4, 1 thread: accuracy 1.0 every time
     assert accuracy(model, sentiment_batch(tok, test)) > 0.8
 
 

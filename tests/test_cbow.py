@@ -39,7 +39,7 @@ def test_bad_input():
 
 def test_words_in_the_same_contexts_become_neighbours():
     """Sentences 'x <verb> y' where verbs 10..13 all take the same contexts and nouns
-    20..23 the same, so verbs should cluster with verbs and nouns with nouns."""
+    20..23 the same, so verbs cluster with verbs and nouns with nouns."""
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
     nouns, verbs = torch.arange(20, 24), torch.arange(10, 14)
@@ -53,6 +53,13 @@ def test_words_in_the_same_contexts_become_neighbours():
 
     model = CBOW(CBOWConfig(vocab_size=30, d_embed=16, window=1))
     train(model, batch, steps=200, lr=0.03, progress=False)
-    for word, kind in [(10, verbs), (21, nouns)]:
-        neighbours = [i for i, _ in model.nearest(word, k=3)]
-        assert set(neighbours) <= set(kind.tolist()), (word, neighbours)
+    words = torch.cat([verbs, nouns])
+    E = torch.nn.functional.normalize(model.embed.weight.detach()[words], dim=-1)
+    cosine = E @ E.T                                                   # [8, 8]
+    group = torch.block_diag(torch.ones(4, 4), torch.ones(4, 4)).bool()
+    same = cosine[group & ~torch.eye(8, dtype=torch.bool)]
+    # Every verb is closer to every other verb than to any noun, and the same for nouns.
+    # Over seeds 0-9 with 1 thread (0-5 with 2 threads: the same numbers): min(same) -
+    # max(across) = 1.07 ... 1.27; same-group cosines 0.98 on average. (The end token 5
+    # follows a noun as the verbs do, so it is often a verb's nearest id: not asked here.)
+    assert float(same.min() - cosine[~group].max()) > 0.5, cosine

@@ -136,6 +136,7 @@ def test_fine_tuning_as_cloze_learns_a_toy_task(tokenizer):
     with torch.no_grad():
         before = float(model(**batch).loss)
     history = train(model, batch, steps=40, lr=3e-3, progress=False)
+    # over seeds 0-4, 1 thread: final / before 0.02-0.14
     assert history.final_train_loss < 0.5 * before
     assert model(**batch).logits.argmax(-1).tolist() == [1, 0, 1, 0]
 

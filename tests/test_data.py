@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import doctest
 import random
-import time
 from collections import Counter
 
 import pytest
@@ -87,10 +86,13 @@ def test_corpus_leaves_global_rng_alone():
     assert (random.random(), torch.rand(1)) == expected
 
 
-def test_corpus_is_fast():
-    start = time.perf_counter()
-    synthetic_corpus(2000, seed=1)
-    assert time.perf_counter() - start < 2.0  # ~0.1 s on a laptop; generous for CI
+def test_a_larger_corpus_extends_a_smaller_one_story_by_story():
+    # Stories are drawn one after another from one seeded stream, so asking for more
+    # stories adds to the end and never reshuffles the ones before (how long it takes is
+    # in benchmarks/bench_data.py).
+    small, large = synthetic_corpus(20, seed=1), synthetic_corpus(2000, seed=1)
+    assert len(large) == 2000 and large[:20] == small
+    assert len(set(large)) > 1900  # varied stories, not one repeated
 
 
 def test_stories_have_three_to_six_sentences(corpus):

@@ -234,14 +234,23 @@ def test_plot_token_layouts_draws_one_row_per_sequence(tok):
 
 
 # ------------------------------------------------- the benefit of pretraining, measured
-# Accuracy of pretrained vs scratch seen on CPU with the data seeds 0 / 1 / 2 (the test uses 0):
-#   sentiment (unseen words)  0.99 / 0.97 / 1.00  vs  0.52 / 0.58 / 0.50   (chance ~0.5)
-#   entailment                0.82 / 0.80 / 0.83  vs  0.51 / 0.59 / 0.57   (chance 0.5)
-#   similarity                0.67 / 0.65 / 0.74  vs  0.62 / 0.54 / 0.60   (chance 0.5)
-#   multiple choice           0.44 / 0.30 / 0.40  vs  0.29 / 0.22 / 0.31   (chance 0.25)
-# The margins sit below the smallest gap seen, with room for floating-point drift.
-MARGIN_OVER_CHANCE = {"sentiment": 0.3, "entailment": 0.2, "similarity": 0.1, "multiple_choice": 0.04}
-MARGIN_OVER_SCRATCH = {"sentiment": 0.25, "entailment": 0.15, "similarity": 0.03, "multiple_choice": 0.05}
+# Test accuracy (400 examples) of the pretrained GPT and of a scratch copy, each fine-tuned
+# with FINETUNE_SETTINGS; seed k picks the data, the head and the batches. Measured over
+# seeds 0-4 (multiple choice 0-3) with 1 thread, as "range (mean, standard deviation)":
+#   task              pretrained - chance          pretrained - scratch (paired)
+#   sentiment         0.35-0.49 (0.44, sd 0.06)    0.35-0.50 (0.44, sd 0.06)
+#   entailment        0.23-0.35 (0.31, sd 0.05)    0.14-0.32 (0.26, sd 0.07)
+#   similarity        0.09-0.27 (0.18, sd 0.08)    0.01-0.20 (0.10, sd 0.07)
+#   multiple choice  -0.01-0.10 (0.03, sd 0.05)   -0.03-0.09 (0.01, sd 0.05)
+# One seed's gap is too noisy to test (similarity's seed 0 gave 0.0075 on one CPU and 0.05
+# on another), so each task averages its paired gaps over several seeds and each margin
+# sits at least 3 standard deviations of that mean below the measured mean. Multiple
+# choice gains nothing measurable at these settings and is not claimed here.
+CLAIMS = {  # task: (seeds, margin of the mean over chance, margin of the mean over scratch)
+    "sentiment": ((0, 1, 2, 3), 0.3, 0.25),          # 4.9 and 6.2 sd of a 4-seed mean
+    "entailment": ((0, 1, 2), 0.15, 0.1),            # 5.9 and 3.9 sd of a 3-seed mean
+    "similarity": ((0, 1, 2, 3, 4, 5), 0.05, 0.0),   # 4.2 and 3.2 sd of a 6-seed mean
+}
 
 
 @pytest.fixture(scope="module")
@@ -252,26 +261,34 @@ def pretrained():
     return pretrained_gpt(PretrainRecipe(), progress=False)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("task", ["sentiment", "entailment", "similarity", "multiple_choice"])
-def test_pretrained_gpt_beats_chance_and_scratch_at_equal_steps(task, pretrained):
+def pretrained_and_scratch_accuracy(pretrained, task: str, seed: int) -> tuple[float, float, float]:
+    """(pretrained accuracy, scratch accuracy, chance) of one seeded fine-tuning run each."""
     from minilm.finetune.gpt_tasks import FINETUNE_SETTINGS, finetune_gpt, scratch_copy, task_batch, task_data
 
     gpt, tok = pretrained.model, pretrained.tokenizer
     s = FINETUNE_SETTINGS[task]
-    train_examples, test_examples = task_data(task, n_train=s.n_train, n_test=400, seed=0)
+    train_examples, test_examples = task_data(task, n_train=s.n_train, n_test=400, seed=seed)
     test_batch = task_batch(tok, test_examples)
     labels = test_batch["labels"]
-    n_choices = test_batch["input_ids"].shape[1] if task == "multiple_choice" else 2
-    chance = max(1 / n_choices, float(torch.bincount(labels).max()) / len(labels))
-    accuracy = {}
-    for name in ("pretrained", "scratch"):
-        g = torch.Generator().manual_seed(0)
-        start = gpt if name == "pretrained" else scratch_copy(gpt, g)
-        accuracy[name] = finetune_gpt(start, tok, task, train_examples=train_examples, test_batch=test_batch,
-                                      steps=s.steps, batch_size=s.batch_size, lr=s.lr, generator=g).accuracy
-    assert accuracy["pretrained"] >= chance + MARGIN_OVER_CHANCE[task], (accuracy, chance)
-    assert accuracy["pretrained"] >= accuracy["scratch"] + MARGIN_OVER_SCRATCH[task], (accuracy, chance)
+    chance = max(0.5, float(torch.bincount(labels).max()) / len(labels))  # two classes: the majority
+    accuracy = []
+    for start in ("pretrained", "scratch"):
+        g = torch.Generator().manual_seed(seed)
+        model = gpt if start == "pretrained" else scratch_copy(gpt, g)
+        accuracy.append(finetune_gpt(model, tok, task, train_examples=train_examples, test_batch=test_batch,
+                                     steps=s.steps, batch_size=s.batch_size, lr=s.lr, generator=g).accuracy)
+    return accuracy[0], accuracy[1], chance
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", list(CLAIMS))
+def test_pretrained_gpt_beats_chance_and_scratch_at_equal_steps(task, pretrained):
+    seeds, over_chance, over_scratch = CLAIMS[task]
+    runs = [pretrained_and_scratch_accuracy(pretrained, task, seed) for seed in seeds]
+    mean_over_chance = sum(p - c for p, _, c in runs) / len(runs)
+    mean_over_scratch = sum(p - s for p, s, _ in runs) / len(runs)
+    assert mean_over_chance > over_chance, runs
+    assert mean_over_scratch > over_scratch, runs
 
 
 # ------------------------------------------------------- the synthetic tasks, formatted

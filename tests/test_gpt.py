@@ -188,5 +188,6 @@ def test_tiny_gpt_learns_the_synthetic_corpus_well_below_unigram_entropy():
     train(model, batch, steps=250, lr=3e-3, warmup=20, progress=False)
     after = evaluate(model, eval_batches)
     assert before > unigram_entropy  # an untrained model is worse than counting
+    # over seeds 0-4, 1 thread: before 5.54-5.56, after 1.46-1.50, unigram entropy 4.22
     # learned: at least 1.2 nats (3.3x in perplexity) below the unigram entropy
     assert after < unigram_entropy - 1.2, (after, unigram_entropy)

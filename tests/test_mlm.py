@@ -182,8 +182,10 @@ def test_masked_lm_loss_goes_down():
         return {"input_ids": inputs, "labels": labels}
 
     history = train(model, batch, steps=120, lr=1e-2, progress=False)
-    first = sum(history.train_loss[:10]) / 10
-    assert history.final_train_loss < 0.5 * first, (first, history.final_train_loss)
+    first, last = sum(history.train_loss[:10]) / 10, sum(history.train_loss[-10:]) / 10
+    # last / first over seeds 0-5, 1 thread: 0.36 ... 0.44 (mean 0.40, sd 0.03); the last
+    # batch alone was 0.42 ... 0.48, too close to the 0.5 this test used to ask for.
+    assert last < 0.55 * first, (first, last)
 
 
 # -------------------------------------------------- huge vocabularies: no loop over ids

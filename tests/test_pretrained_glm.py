@@ -41,6 +41,7 @@ def test_pretraining_lowers_the_held_out_loss_and_the_cache_reloads_it(tmp_path)
     first = pretrained_glm(TINY, path=path, progress=False)
     assert first.trained_now and path.is_file()
     losses = first.history["eval_loss"]
+    # over seeds 0-4, 1 thread: held-out loss falls 0.96-1.08
     assert losses[-1] < losses[0] - 0.5  # about 1 nat in 60 steps (seeded)
     again = pretrained_glm(TINY, path=path, progress=False)
     assert not again.trained_now

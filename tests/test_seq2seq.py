@@ -128,6 +128,9 @@ def test_learns_to_reverse_a_sequence():
         return {"input_ids": src, "labels": labels,
                 "decoder_input_ids": shift_right(labels, start_id=START, pad_id=PAD)}
 
-    history = train(model, batch, steps=100, lr=3e-3, progress=False)
-    first = sum(history.train_loss[:10]) / 10
-    assert history.final_train_loss < 0.4 * first, (first, history.final_train_loss)
+    # Reversal is learned suddenly, at a step that depends on the seed: after 100 steps the
+    # mean loss of the last 10 was 0.02 ... 0.82 over seeds 0-5 (too close to a margin), after
+    # 200 steps 0.008 ... 0.027 (1 thread, seeds 0-5; first-10 mean 2.83 ... 2.87).
+    history = train(model, batch, steps=200, lr=3e-3, progress=False)
+    first, last = sum(history.train_loss[:10]) / 10, sum(history.train_loss[-10:]) / 10
+    assert last < 0.1 * first, (first, last)

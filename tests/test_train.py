@@ -31,6 +31,7 @@ def test_training_memorises_a_fixed_batch():
     model = GPT(GPTConfig.tiny(20))
     batch = tiny_batch(gen)
     history = train(model, batch, steps=60, lr=1e-2, warmup=5, progress=False)
+    # over seeds 0-4, 1 thread: first loss 2.97-3.04, last 0.014-0.026
     assert history.train_loss[0] > math.log(20) - 0.5  # starts near chance, ln(20) ~ 3.0
     assert history.final_train_loss < 0.5 * history.train_loss[0]
     assert len(history.steps) == len(history.lr) == 60

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from minilm.checks import check_positive_int, check_tensor, labels_tensor
-from minilm.device import move_to
+from minilm.device import model_device, move_to
 from minilm.finetune.classifier import classification_loss
 from minilm.models.common import IGNORE_INDEX, ModelOutput
 from minilm.modes import evaluating
@@ -147,8 +147,7 @@ def cloze_predict(model, tokenizer, sentences: Sequence[str], label_word_ids: to
     if isinstance(sentences, str) or not isinstance(sentences, Sequence) or not sentences:
         raise TypeError("sentences must be a non-empty list of str")
     check_positive_int(batch_size, "batch_size")
-    weight = next(iter(model.parameters()), None)
-    device = weight.device if weight is not None else None
+    device = model_device(model)
     predictions = []
     with evaluating(model):
         for i in range(0, len(sentences), batch_size):

@@ -78,7 +78,7 @@ class _GPTWithHead(nn.Module):
         # Without padding the fast causal path needs no mask tensor at all.
         out = self.gpt(ids, attention_mask=None if bool(mask.all()) else mask)
         last = last_token_index(mask)                                # [M]
-        h = out.hidden_states[torch.arange(ids.shape[0]), last]     # [M, d]: h_L^m at <e>
+        h = out.hidden_states[torch.arange(ids.shape[0], device=ids.device), last]  # [M, d]: h_L^m at <e>
         lm_loss = token_cross_entropy(out.logits, clm_labels(ids, mask))
         return h.reshape(*lead, h.shape[-1]), lm_loss
 

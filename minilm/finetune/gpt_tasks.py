@@ -37,6 +37,7 @@ from minilm.data.tasks import (
     make_similarity,
 )
 from minilm.data.world import NEGATIVE_FEELINGS, NEGATIVE_WORDS, POSITIVE_FEELINGS, POSITIVE_WORDS
+from minilm.device import model_device, move_to
 from minilm.finetune.batching import collate
 from minilm.finetune.formats import (
     classification_input,
@@ -154,7 +155,7 @@ def accuracy(model: nn.Module, batch: dict[str, torch.Tensor], *, chunk: int = 1
     correct = 0
     with evaluating(model):
         for i in range(0, n, chunk):
-            part = {k: v[i: i + chunk] for k, v in batch.items()}
+            part = move_to({k: v[i: i + chunk] for k, v in batch.items()}, model_device(model))
             logits = model(part["input_ids"], attention_mask=part["attention_mask"]).logits
             correct += int((logits.argmax(-1) == part["labels"]).sum())
     return correct / n

@@ -14,6 +14,7 @@ import html
 import torch
 
 from minilm.checks import check_positive_int
+from minilm.device import model_device
 from minilm.generate import generate
 from minilm.viz.widgets import widget_bundle
 
@@ -34,7 +35,7 @@ def decode_samples(model, tokenizer, prompt: str, *, n_samples: int = 3, max_new
         raise ValueError("prompt has no tokens; type a few words, e.g. '<s> anna'")
     if len(ids) > model.config.max_len:
         ids = ids[-model.config.max_len:]  # the model can only read its context window
-    prompt_ids = torch.tensor([ids] * n_samples)
+    prompt_ids = torch.tensor([ids] * n_samples, device=model_device(model))
     out = generate(model, prompt_ids, max_new_tokens, eos_token_id=tokenizer.eos_token_id,
                    generator=torch.Generator().manual_seed(seed), **decoding)
     texts = []

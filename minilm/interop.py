@@ -109,10 +109,10 @@ def _bert_table(n_layers: int, *, pretraining: bool) -> list[Entry]:
 
 def _bart_table(n_layers: int, *, logits_bias: bool) -> list[Entry]:
     t = [Entry("embed.token.weight", ("model.shared.weight",)),
-         Entry("embed.position.weight", ("model.encoder.embed_positions.weight",), "offset2"),
-         Entry("decoder_position.weight", ("model.decoder.embed_positions.weight",), "offset2")]
-    t += _linear("layernorm_embedding", "model.encoder.layernorm_embedding")
-    t += _linear("decoder_layernorm_embedding", "model.decoder.layernorm_embedding")
+         Entry("embed.encoder_position.weight", ("model.encoder.embed_positions.weight",), "offset2"),
+         Entry("embed.decoder_position.weight", ("model.decoder.embed_positions.weight",), "offset2")]
+    t += _linear("embed.encoder_norm", "model.encoder.layernorm_embedding")
+    t += _linear("embed.decoder_norm", "model.decoder.layernorm_embedding")
     for side in ("encoder", "decoder"):
         for i in range(n_layers):
             m, h = f"stack.{side}.blocks.{i}", f"model.{side}.layers.{i}"

@@ -46,7 +46,7 @@ def test_presets_follow_the_paper():
 
 def test_bart_layout(model):
     assert model.lm_head.weight is model.embed.token.weight  # one table: encoder, decoder, output
-    assert model.decoder_position.weight is not model.embed.position.weight
+    assert model.embed.decoder_position.weight is not model.embed.encoder_position.weight
     assert isinstance(model.stack.encoder.ln_final, torch.nn.Identity)  # post-LN: no final LN
     assert isinstance(model.stack.decoder.blocks[0].mlp.act, torch.nn.GELU)
     assert not model.stack.decoder.blocks[0].norm_first
@@ -54,11 +54,12 @@ def test_bart_layout(model):
 
 def test_embeddings_are_layernormed_token_plus_position(model):
     ids = torch.tensor([[11, 12, 13]])
-    by_hand = F.layer_norm(model.embed.token.weight[ids[0]] + model.embed.position.weight[:3], (64,),
-                           model.layernorm_embedding.weight, model.layernorm_embedding.bias)
+    e = model.embed
+    by_hand = F.layer_norm(e.token.weight[ids[0]] + e.encoder_position.weight[:3], (64,),
+                           e.encoder_norm.weight, e.encoder_norm.bias)
     torch.testing.assert_close(model.embed_source(ids)[0], by_hand)
-    shifted = F.layer_norm(model.embed.token.weight[ids[0]] + model.decoder_position.weight[2:5], (64,),
-                           model.decoder_layernorm_embedding.weight, model.decoder_layernorm_embedding.bias)
+    shifted = F.layer_norm(e.token.weight[ids[0]] + e.decoder_position.weight[2:5], (64,),
+                           e.decoder_norm.weight, e.decoder_norm.bias)
     torch.testing.assert_close(model.embed_target(ids, past_length=2)[0], shifted)
     # inputs_embeds takes the place of the token lookup (translation fine-tuning uses it)
     from_vectors = model.embed_source(inputs_embeds=model.embed.token(ids))

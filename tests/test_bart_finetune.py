@@ -112,15 +112,15 @@ def test_translation_step1_trains_exactly_the_papers_parameters(bart):
     step1 = translation_trainable(mt, 1)
     new = [n for n, _ in mt.named_parameters() if n.startswith("source_encoder.")]
     assert new and set(step1) == set(new) | {
-        "bart.embed.position.weight",
+        "bart.embed.encoder_position.weight",
         "bart.stack.encoder.blocks.0.attn.qkv_proj.weight",
         "bart.stack.encoder.blocks.0.attn.qkv_proj.bias",
     }
     assert set(STEP1_BART_PARAMETERS) <= set(step1)
-    for frozen in ("bart.embed.token.weight", "bart.decoder_position.weight",
+    for frozen in ("bart.embed.token.weight", "bart.embed.decoder_position.weight",
                    "bart.stack.encoder.blocks.0.attn.out_proj.weight",
                    "bart.stack.encoder.blocks.1.attn.qkv_proj.weight",
-                   "bart.stack.decoder.blocks.0.attn.qkv_proj.weight", "bart.layernorm_embedding.weight"):
+                   "bart.stack.decoder.blocks.0.attn.qkv_proj.weight", "bart.embed.encoder_norm.weight"):
         assert frozen not in step1
     assert set(translation_trainable(mt, 2)) == {n for n, _ in mt.named_parameters()}
     with pytest.raises(ValueError, match="step"):

@@ -199,7 +199,7 @@ class BartForTranslation(nn.Module):
 
 
 STEP1_BART_PARAMETERS = (
-    "bart.embed.position.weight",                     # BART's (encoder) positional embeddings
+    "bart.embed.encoder_position.weight",             # BART's (encoder) positional embeddings
     "bart.stack.encoder.blocks.0.attn.qkv_proj.weight",  # self-attention input projection
     "bart.stack.encoder.blocks.0.attn.qkv_proj.bias",    # of BART's first encoder layer
 )

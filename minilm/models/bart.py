@@ -89,61 +89,75 @@ class BartConfig(Seq2SeqConfig):
                       "n_heads": 16, "d_ff": 4096, "dropout": 0.1, **overrides})
 
 
-class Bart(Seq2Seq):
-    """``Seq2Seq`` with BART's embeddings: separate learned positions, then a LayerNorm.
+class BartEmbeddings(nn.Module):
+    """BART's input layer, in fairseq's order: ``LN(scale * E[x] + P)``, then dropout.
 
-    ``embed.token`` (shared, tied to ``lm_head``) and ``embed.position`` (the encoder's
-    positions) come from ``Seq2Seq``; ``decoder_position``, ``layernorm_embedding`` and
-    ``decoder_layernorm_embedding`` are BART's additions.
+    One token table ``token`` serves the encoder, the decoder and (tied) the output layer;
+    each side has its own learned positions and its own LayerNorm (fairseq's
+    ``layernorm_embedding``). ``scale`` is sqrt(d_model) with ``scale_embedding``, else 1.
     """
+
+    def __init__(self, config: BartConfig):
+        super().__init__()
+        d, self.config = config.d_model, config
+        self.token = nn.Embedding(config.vocab_size, d)
+        self.encoder_position = nn.Embedding(config.max_len, d)
+        self.decoder_position = nn.Embedding(config.max_len, d)
+        self.encoder_norm = nn.LayerNorm(d, eps=config.layer_norm_eps)
+        self.decoder_norm = nn.LayerNorm(d, eps=config.layer_norm_eps)
+        self.scale = d ** 0.5 if config.scale_embedding else 1.0
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, input_ids: torch.Tensor | None = None, *, side: str,
+                inputs_embeds: torch.Tensor | None = None, past_length: int = 0) -> torch.Tensor:
+        """Ids [B, T] (or ready vectors ``inputs_embeds`` [B, T, d], which replace the scaled
+        token lookup) of the ``side`` "encoder" or "decoder" -> [B, T, d], positions
+        ``past_length ... past_length + T - 1``."""
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        if input_ids is not None:
+            name = "input_ids" if side == "encoder" else "decoder_input_ids"
+            check_token_ids(input_ids, name, self.config.vocab_size, ndim=2)
+            inputs_embeds = self.token(input_ids) * self.scale
+        else:
+            name = "inputs_embeds"
+            check_tensor(inputs_embeds, name, ndim=3)
+            if inputs_embeds.shape[-1] != self.config.d_model:
+                raise ValueError(f"inputs_embeds must be [B, S, d_model={self.config.d_model}], "
+                                 f"got {tuple(inputs_embeds.shape)}")
+        T = inputs_embeds.shape[1]
+        check_context_length(past_length + T, self.config.max_len, name)
+        position, norm = ((self.encoder_position, self.encoder_norm) if side == "encoder"
+                          else (self.decoder_position, self.decoder_norm))
+        return self.dropout(norm(inputs_embeds + position.weight[past_length:past_length + T]))
+
+
+class Bart(Seq2Seq):
+    """``Seq2Seq`` with BART's input layer (``BartEmbeddings``) and, for released
+    checkpoints, a bias on the output logits."""
 
     def __init__(self, config: BartConfig):
         if not isinstance(config, BartConfig):
             raise TypeError(f"config must be a BartConfig, got {type(config).__name__}")
         super().__init__(config)
-        d = config.d_model
-        self.decoder_position = nn.Embedding(config.max_len, d)
-        nn.init.normal_(self.decoder_position.weight, std=0.02)
-        self.layernorm_embedding = nn.LayerNorm(d, eps=config.layer_norm_eps)
-        self.decoder_layernorm_embedding = nn.LayerNorm(d, eps=config.layer_norm_eps)
-        self.embed_scale = d ** 0.5 if config.scale_embedding else 1.0
         if config.final_logits_bias:  # logits = h W_e^T + b, W_e still shared with the input
-            head = nn.Linear(d, config.vocab_size, bias=True)
+            head = nn.Linear(config.d_model, config.vocab_size, bias=True)
             head.weight = self.lm_head.weight  # the tied (or untied) output matrix, unchanged
             nn.init.zeros_(head.bias)
             self.lm_head = head
 
-    def _embed(self, vectors: torch.Tensor, positions: torch.Tensor, ln: nn.LayerNorm) -> torch.Tensor:
-        # fairseq order: token + position, LayerNorm, dropout.
-        return self.embed.dropout(ln(vectors + positions))
+    def make_embeddings(self, config: BartConfig) -> BartEmbeddings:
+        return BartEmbeddings(config)
 
     def embed_source(self, input_ids: torch.Tensor | None = None, *,
                      inputs_embeds: torch.Tensor | None = None) -> torch.Tensor:
         """``LN(E[x] + P_enc)`` [B, S, d]. ``inputs_embeds`` [B, S, d] replaces the token
         lookup E[x] (BART's translation fine-tuning feeds a new source encoder's output here)."""
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("pass exactly one of input_ids and inputs_embeds")
-        if input_ids is not None:
-            check_token_ids(input_ids, "input_ids", self.config.vocab_size, ndim=2)
-            inputs_embeds, name = self.embed.token(input_ids) * self.embed_scale, "input_ids"
-        else:
-            check_tensor(inputs_embeds, "inputs_embeds", ndim=3)
-            if inputs_embeds.shape[-1] != self.config.d_model:
-                raise ValueError(f"inputs_embeds must be [B, S, d_model={self.config.d_model}], "
-                                 f"got {tuple(inputs_embeds.shape)}")
-            name = "inputs_embeds"
-        S = inputs_embeds.shape[1]
-        check_context_length(S, self.config.max_len, name)
-        return self._embed(inputs_embeds, self.embed.position.weight[:S], self.layernorm_embedding)
+        return self.embed(input_ids, inputs_embeds=inputs_embeds, side="encoder")
 
     def embed_target(self, decoder_input_ids: torch.Tensor, *, past_length: int = 0) -> torch.Tensor:
         """``LN(E[y] + P_dec)`` [B, T, d], positions ``past_length ... past_length + T - 1``."""
-        check_token_ids(decoder_input_ids, "decoder_input_ids", self.config.vocab_size, ndim=2)
-        T = decoder_input_ids.shape[1]
-        check_context_length(past_length + T, self.config.max_len, "decoder_input_ids")
-        positions = self.decoder_position.weight[past_length:past_length + T]
-        tokens = self.embed.token(decoder_input_ids) * self.embed_scale
-        return self._embed(tokens, positions, self.decoder_layernorm_embedding)
+        return self.embed(decoder_input_ids, side="decoder", past_length=past_length)
 
 
 # --------------------------------------------------------------------------- batches

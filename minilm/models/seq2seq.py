@@ -52,14 +52,17 @@ class Seq2Seq(nn.Module):
     def __init__(self, config: Seq2SeqConfig):
         super().__init__()
         self.config = config
-        self.embed = Embeddings(config)              # shared by source and target
+        self.embed = self.make_embeddings(config)    # shared by source and target
         self.stack = EncoderDecoderStack(config)
         self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
         init_weights(self, config.n_layers)
         if config.tie_embeddings:
             self.lm_head.weight = self.embed.token.weight
 
-    # Subclasses (BART) change how tokens become vectors by overriding these two.
+    # Subclasses (BART) change how tokens become vectors by overriding these three.
+    def make_embeddings(self, config: Seq2SeqConfig) -> nn.Module:
+        return Embeddings(config)
+
     def embed_source(self, input_ids: torch.Tensor | None, *,
                      inputs_embeds: torch.Tensor | None = None) -> torch.Tensor:
         """Source ids [B, S] -> the encoder's input vectors [B, S, d]."""

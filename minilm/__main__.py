@@ -6,7 +6,7 @@
     python -m minilm map                # the course map as a Markdown table
     python -m minilm map --update README.md   # rewrite the map between its markers
     python -m minilm arena              # the objectives at equal budget: JSON + Markdown table
-    python -m minilm arena --seeds 5 --objectives clm mlm glm --budget flops --out arena
+    python -m minilm arena --seeds 5 --objectives clm mlm glm --budget flops --out my-arena
 """
 
 from __future__ import annotations
@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="objectives to run (default: clm mlm prefix_lm bart t5 glm)")
     a.add_argument("--tokens", type=int, help="corpus tokens per cell (default: ArenaConfig's)")
     a.add_argument("--tiny", action="store_true", help="the seconds-long budget of the tests")
-    a.add_argument("--out", default="arena", help="folder for arena.json and arena.md (default: arena)")
+    a.add_argument("--out", default="artifacts/arena",
+                   help="folder for arena.json and arena.md (default: artifacts/arena)")
     a.set_defaults(func=_arena)
     return parser
 

@@ -113,7 +113,7 @@ def get_objective(name: str, registry: dict[str, Objective] | None = None) -> Ob
     return registry[name]
 
 
-# ------------------------------------------------------------------------- helpers
+# --------------------------------------------------------------- building blocks
 def framed(rows: list[torch.Tensor], tokenizer) -> list[torch.Tensor]:
     """Each story as ``<s> story <e>``: the text every decoder-only and encoder model reads."""
     bos = torch.tensor([tokenizer.bos_token_id])

@@ -184,6 +184,25 @@ def test_every_reader_scores_a_span_as_its_models_own_loss_does(data):
     torch.testing.assert_close(got, expected)
 
 
+@pytest.mark.parametrize("kind", ["bart", "t5"])
+def test_an_encoder_decoder_reader_scores_a_span_as_the_models_loss_does(data, kind):
+    tok = data.tokenizer
+    left, span = [tok.bos_token_id, *tok.encode("anna lives in")], tok.encode("paris .")
+    right = [tok.eos_token_id]
+    blank = tok.token_to_id("<extra_id_0>") if kind == "t5" else tok.mask_token_id
+    torch.manual_seed(0)
+    model = build_model(kind, tok.vocab_size).eval()
+    start = [tok.bos_token_id, blank] if kind == "t5" else left   # what the decoder has read before the span
+    decoder_input_ids = torch.tensor([start + span])
+    labels = torch.full_like(decoder_input_ids, -100)
+    labels[0, len(start) - 1: len(start) - 1 + len(span)] = torch.tensor(span)  # predicted one step early
+    with torch.no_grad():
+        expected = model(torch.tensor([left[1:] + [blank] + right]), decoder_input_ids=decoder_input_ids,
+                         labels=labels).loss
+        got = -reader_for(kind, model, tok).span_logprobs(left, right, span).mean()
+    torch.testing.assert_close(got, expected)
+
+
 def test_prefix_lm_batches_never_score_a_token_its_position_can_see(data):
     gen = torch.Generator().manual_seed(0)
     batch = OBJECTIVES["prefix_lm"].make_batch(data.rows[:8], data.tokenizer, gen)
@@ -318,3 +337,12 @@ def test_the_command_line_runs_the_arena_and_prints_the_table(tmp_path, capsys):
     assert results["config"]["seeds"] == [0] and "torch" in results["versions"]
     assert main(["arena", "--tiny", "--objectives", "nope", "--out", str(out)]) == 2
     assert "unknown objective 'nope'" in capsys.readouterr().err
+
+
+def test_a_bad_configuration_names_the_field():
+    with pytest.raises(ValueError, match="budget must be 'tokens' or 'flops'"):
+        ArenaConfig(budget="steps")
+    with pytest.raises(ValueError, match="tokens must be > 0"):
+        ArenaConfig(tokens=0)
+    with pytest.raises(ValueError, match="seeds must be distinct"):
+        ArenaConfig(seeds=(1, 1))

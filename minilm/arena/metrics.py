@@ -106,8 +106,8 @@ def finetuned_accuracy(reader, train_set: list[tuple[list[int], int]], test_set:
     blank after the text. Every parameter is updated, for the same ``steps`` with the
     same ``lr`` and batches for every contestant. The pretrained model is left untouched.
     """
-    clone = copy.deepcopy(reader)
-    clone.model = copy.deepcopy(reader.model)
+    clone = copy.copy(reader)
+    clone.model = copy.deepcopy(reader.model)  # fine-tune a copy, keep the pretrained weights
     n_classes = 1 + max(label for _, label in train_set)
     classifier = _Classifier(clone, clone.model.config.d_model, n_classes)
 

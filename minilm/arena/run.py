@@ -33,6 +33,7 @@ from minilm.arena.metrics import (
 )
 from minilm.arena.objectives import BUILTIN, OBJECTIVES, Objective, get_objective
 from minilm.arena.report import markdown_table
+from minilm.checks import check_positive_int
 from minilm.data import make_entailment, make_sentiment, split_sentences, synthetic_corpus
 from minilm.data.world import WORLD
 from minilm.tokenizer import WordTokenizer
@@ -59,6 +60,8 @@ class ArenaConfig:
     n_heldout: int = 100         # test stories (seed=1) for the continuation NLL
 
     def __post_init__(self):
+        for name in ("tokens", "batch_size", "n_stories", "finetune_steps", "n_task_examples", "n_heldout"):
+            check_positive_int(getattr(self, name), name)
         if self.budget not in ("tokens", "flops"):
             raise ValueError(f"budget must be 'tokens' or 'flops', got {self.budget!r}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):

@@ -7,6 +7,8 @@ import statistics
 
 from minilm.arena.metrics import METRICS
 
+CHANCE = {"sentiment": 0.5, "entailment": 0.5, "cloze": 0.5}  # balanced binary tasks
+
 
 def values(results: dict, objective: str, metric: str) -> list[float]:
     """The metric's value for every seed of ``objective`` (cells without it are skipped)."""
@@ -100,6 +102,10 @@ def plot_results(results: dict, *, metrics=None, ncols: int = 3):
                 continue
             ax.bar(x, statistics.fmean(v), color=f"C{x}", alpha=0.35)
             ax.plot([x] * len(v), v, "o", color=f"C{x}", ms=4)
+        if metric in CHANCE:
+            ax.axhline(CHANCE[metric], color="0.5", ls=":", lw=1, label="chance")
+        if metric != "nll":  # a fraction
+            ax.set_ylim(0, 1.05)
         ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
         ax.set_title(f"{label} {'↑' if higher else '↓'}", fontsize=9)
         ax.grid(axis="y", alpha=0.3)

@@ -36,10 +36,12 @@ from minilm.arena.report import markdown_table
 from minilm.checks import check_positive_int
 from minilm.data import make_entailment, make_sentiment, split_sentences, synthetic_corpus
 from minilm.data.world import WORLD
+from minilm.models.common import IGNORE_INDEX
 from minilm.tokenizer import WordTokenizer
 from minilm.train import train
 
 FORMAT = "minilm-arena/1"
+
 
 @dataclass(frozen=True)
 class ArenaConfig:
@@ -54,13 +56,15 @@ class ArenaConfig:
     warmup: int = 20
     sizes: Sizes = field(default_factory=Sizes)
     n_stories: int = 2000        # pretraining corpus: synthetic_corpus(n_stories, seed=0)
-    finetune_steps: int = 40     # per task, the same for every contestant
+    sentiment_steps: int = 40    # fine-tuning steps per task, the same for every contestant;
+    entailment_steps: int = 150  # entailment (two sentences compared) needs more to leave chance
     finetune_lr: float = 1e-3
     n_task_examples: int = 200   # fine-tuning set per task; the test set has as many
     n_heldout: int = 100         # test stories (seed=1) for the continuation NLL
 
     def __post_init__(self):
-        for name in ("tokens", "batch_size", "n_stories", "finetune_steps", "n_task_examples", "n_heldout"):
+        for name in ("tokens", "batch_size", "n_stories", "sentiment_steps", "entailment_steps",
+                     "n_task_examples", "n_heldout"):
             check_positive_int(getattr(self, name), name)
         if self.budget not in ("tokens", "flops"):
             raise ValueError(f"budget must be 'tokens' or 'flops', got {self.budget!r}")
@@ -72,7 +76,8 @@ class ArenaConfig:
     @classmethod
     def tiny(cls, **overrides) -> ArenaConfig:
         """Seconds per cell: tests and ``MINILM_FAST=1``."""
-        return cls(**{"tokens": 3_000, "n_stories": 300, "finetune_steps": 8, "n_task_examples": 48,
+        return cls(**{"tokens": 3_000, "n_stories": 300, "sentiment_steps": 8, "entailment_steps": 8,
+                      "n_task_examples": 48,
                       "n_heldout": 12, "seeds": (0, 1), "warmup": 5, **overrides})
 
     def to_dict(self) -> dict:
@@ -191,7 +196,7 @@ def check_batch(objective: Objective, batch) -> None:
     labels = batch["labels"]
     if not isinstance(labels, torch.Tensor) or labels.dtype != torch.long:
         raise TypeError(f"{where}: labels must be a LongTensor (-100 = not scored)")
-    if not bool((labels != -100).any()):
+    if not bool((labels != IGNORE_INDEX).any()):
         raise ValueError(f"{where}: every label is -100, so the loss scores nothing")
 
 
@@ -221,7 +226,7 @@ def judge(model, kind: str, data: ArenaData, config: ArenaConfig, seed: int) -> 
     for i, (task, (train_set, test_set)) in enumerate(data.tasks.items()):
         gen = torch.Generator().manual_seed(seed * 100 + i)
         torch.manual_seed(seed * 100 + i)  # the new head's initial weights
-        scores[task] = finetuned_accuracy(reader, train_set, test_set, steps=config.finetune_steps,
+        scores[task] = finetuned_accuracy(reader, train_set, test_set, steps=getattr(config, f"{task}_steps"),
                                           lr=config.finetune_lr, batch_size=config.batch_size, generator=gen)
     scores["cloze"] = cloze_accuracy(reader, *data.cloze)
     scores["blank"] = blank_exact_match(reader, data.facts)

@@ -45,7 +45,7 @@ FORMAT = "minilm-arena/1"
 
 @dataclass(frozen=True)
 class ArenaConfig:
-    """Everything that decides the numbers. Defaults: about 5 minutes of CPU time on one core."""
+    """Everything that decides the numbers. Defaults: about 6 minutes of CPU time on one core."""
 
     objectives: tuple[str, ...] = BUILTIN
     seeds: tuple[int, ...] = (0, 1, 2)

@@ -6,6 +6,8 @@
     python -m minilm map                # the course map as a Markdown table
     python -m minilm map --update README.md   # rewrite the map between its markers
     python -m minilm viz export --out slides --theme dark   # every figure for slides
+    python -m minilm arena              # the objectives at equal budget: JSON + Markdown table
+    python -m minilm arena --seeds 5 --objectives clm mlm glm --budget flops --out my-arena
 """
 
 from __future__ import annotations
@@ -68,10 +70,32 @@ def _viz_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _arena(args: argparse.Namespace) -> int:
+    from minilm.arena import ArenaConfig, markdown_table, run_arena
+    from minilm.course import use_threads
+
+    use_threads()  # MINILM_THREADS, as in the notebooks
+    try:
+        overrides = {"budget": args.budget, "seeds": tuple(range(args.seeds))}
+        if args.objectives:
+            overrides["objectives"] = tuple(args.objectives)
+        if args.tokens:
+            overrides["tokens"] = args.tokens
+        config = (ArenaConfig.tiny if args.tiny else ArenaConfig)(**overrides)
+        results = run_arena(config, args.out)
+    except (ValueError, TypeError) as err:
+        print(f"minilm arena: {err}", file=sys.stderr)
+        return 2
+    print(markdown_table(results))
+    print(f"\nResults: {Path(args.out) / 'arena.json'} and {Path(args.out) / 'arena.md'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="minilm", description="minilm course tools: grade your exercises, print the course map.")
-    sub = parser.add_subparsers(dest="command", metavar="{grade,map,viz}")
+        prog="minilm", description="minilm course tools: grade your exercises, print the course map, "
+                    "export the figures, run the objective arena.")
+    sub = parser.add_subparsers(dest="command", metavar="{grade,map,viz,arena}")
     g = sub.add_parser("grade", help="run the graded tests and print a score table",
                        description="Run tests/exercises/ against your exercises/ (or the solutions/) "
                                    "and print: exercise, tests passed, points.")
@@ -95,6 +119,21 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--theme", choices=("light", "dark"), default="light", help="slide background")
     e.add_argument("--only", nargs="*", metavar="NAME", help="export only these figures")
     e.set_defaults(func=_viz_export)
+    a = sub.add_parser("arena", help="pretrain CLM, MLM, prefix LM, BART, T5 and GLM at equal budget and "
+                                     "compare them on the same metrics",
+                       description="Pretrain every objective at the same size and budget, judge each on the "
+                                   "shared metrics, write arena.json and arena.md to --out (a rerun "
+                                   "resumes: finished cells are kept).")
+    a.add_argument("--budget", choices=("tokens", "flops"), default="tokens",
+                   help="equal corpus tokens (default) or equal estimated training FLOPs")
+    a.add_argument("--seeds", type=int, default=3, help="seeds per objective (default 3)")
+    a.add_argument("--objectives", nargs="+", metavar="NAME",
+                   help="objectives to run (default: clm mlm prefix_lm bart t5 glm)")
+    a.add_argument("--tokens", type=int, help="corpus tokens per cell (default: ArenaConfig's)")
+    a.add_argument("--tiny", action="store_true", help="the seconds-long budget of the tests")
+    a.add_argument("--out", default="artifacts/arena",
+                   help="folder for arena.json and arena.md (default: artifacts/arena)")
+    a.set_defaults(func=_arena)
     return parser
 
 

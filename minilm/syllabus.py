@@ -108,7 +108,8 @@ CONCEPTS: tuple[Concept, ...] = (
             "XLNet and SpanBERT: what each objective conditions on", None),
     Concept("X-3", "Prefix-LM / UniLM masks", "02_ar_vs_ae", "Prefix LM: between encoder and decoder",
             "minilm.masks.prefix_lm_mask", "ex02_ar_vs_ae.prefix_lm_mask"),
-    Concept("X-4", "Equal-compute comparison", "08_capstone", "", None),
+    Concept("X-4", "Equal-compute comparison", "08_capstone", "Six objectives, one model size, one budget",
+            "minilm.arena.run.run_arena"),
 )
 
 # The notebooks of the course, in order: file stem -> title (the "# NN · Title" cell).

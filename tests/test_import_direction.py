@@ -25,7 +25,7 @@ LAYERS = [
     # ``generate`` methods and the autoencoder's layer-wise pretraining call them
     ("loops", {"train", "generate"}),
     ("models", {"models"}),
-    ("uses of models", {"finetune", "pretrained", "pretrained_glm", "checkpoint", "interop",
+    ("uses of models", {"finetune", "pretrained", "pretrained_glm", "checkpoint", "interop", "arena",
                         "hf_reference"}),
     ("course tools", {"viz", "course", "grade", "syllabus", "_grade_plugin", "_grade_run", "_grade_guard",
                       "__main__"}),

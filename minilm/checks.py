@@ -199,6 +199,16 @@ def check_attention_mask(attention_mask, like: torch.Tensor | None = None, *,
     return attention_mask.bool()
 
 
+def check_batch_size(x: torch.Tensor, batch_size: int, name: str, like_name: str) -> torch.Tensor:
+    """``x`` must hold one entry per example of ``like_name`` (``batch_size`` of them), so a
+    mismatch is named here instead of surfacing as a broadcasting error deep in attention."""
+    if x.dim() == 0 or x.shape[0] != batch_size:
+        got = "a scalar tensor" if x.dim() == 0 else f"{x.shape[0]}"
+        raise ValueError(f"{name} must have one entry per example of {like_name} (batch size "
+                         f"{batch_size}), got {got}")
+    return x
+
+
 def check_attention_matrix(matrix, batch_size: int, T: int, *,
                            name: str = "attention_matrix") -> torch.Tensor:
     """A full attention matrix: bool [T, T] or [B, T, T], True = query i may attend to key j

@@ -208,6 +208,9 @@ def plot_attention(weights: torch.Tensor, tokens: Sequence[str] | None = None, *
     if not weights.is_floating_point():
         raise TypeError(f"weights must be a float tensor, got {weights.dtype}")
     w = weights.detach().float().cpu()
+    if not bool(torch.isfinite(w).all()) or bool((w < 0).any()):
+        bad = w[~torch.isfinite(w) | (w < 0)][0].item()
+        raise ValueError(f"weights must be attention probabilities (finite and >= 0), got {bad}")
     T, S = w.shape
     keys = check_labels(tokens, S, "tokens", "keys (columns)")
     if query_tokens is None and tokens is not None and T == S:

@@ -12,6 +12,7 @@ category, how many cases give a clear error naming the argument (``pytest -rA`` 
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -356,6 +357,15 @@ def _surrogate(tmp):
     return checkpoint.save_checkpoint(gpt, tmp / "m.safetensors", extra={"note": "\ud800"})
 
 
+def reading_a_pipe(load):
+    """``load`` given a named pipe: reading one would wait for a writer forever."""
+    def call(tmp):
+        pipe = tmp / "pipe.safetensors"
+        os.mkfifo(pipe)
+        return load(pipe)
+    return call
+
+
 def with_tmp(fn):
     """A case that needs a fresh folder (the fixture cannot reach a lambda)."""
     def call():
@@ -380,6 +390,9 @@ case("checkpoint", "path", "one flipped bit in a weight", with_tmp(_flipped_chec
 case("checkpoint", "model", "another shape", with_tmp(_wrong_model))
 case("checkpoint", "path", "header of a missing file",
      lambda: checkpoint.read_header("no/such.safetensors"), errors=(FileNotFoundError,))
+case("checkpoint", "path", "a named pipe", with_tmp(reading_a_pipe(checkpoint.load_checkpoint)))
+case("tokenizer", "path", "a named pipe", with_tmp(reading_a_pipe(WordTokenizer.load)))
+case("data/batching", "path", "a named pipe", with_tmp(reading_a_pipe(text.load_text)))
 
 # -------------------------------------------------------------------------- finetune
 case("finetune", "special", "a list", lambda: formats.classification_ids([5, 6], [1, 2, 3]))

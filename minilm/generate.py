@@ -102,6 +102,8 @@ def sample_next(logits: torch.Tensor, *, do_sample: bool = False, temperature: f
     check_tensor(logits, "logits", ndim=2)
     check_decoding(do_sample=do_sample, temperature=temperature, top_k=top_k, top_p=top_p,
                    generator=generator)
+    if bool(logits.isnan().any()):  # argmax would pick a NaN silently, sampling fails deep in torch
+        raise ValueError("logits hold NaN: the model's output is broken (a diverged training run?)")
     if not do_sample:
         return logits.argmax(dim=-1)
     logits = logits.float() / temperature

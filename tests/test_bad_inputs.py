@@ -23,9 +23,10 @@ import torch
 
 from minilm import checkpoint, course, evidence, grade, masks
 from minilm.data import batching, corpus, tasks, text
+from minilm.device import move_to
 from minilm.finetune import batching as ft_batching
 from minilm.finetune import bert as ft_bert
-from minilm.finetune import cloze, formats
+from minilm.finetune import bert_tasks, cloze, formats
 from minilm.finetune import gpt as ft_gpt
 from minilm.generate import generate, generate_blanks, generate_seq2seq, sample_next
 from minilm.interop import from_hf, to_hf
@@ -44,8 +45,9 @@ from minilm.models import (
     Seq2SeqConfig,
     shift_right,
 )
+from minilm.models.cbow import cbow_examples
 from minilm.modes import evaluating
-from minilm.objectives import blank_infilling, clm, denoising, mlm, span_corruption
+from minilm.objectives import blank_infilling, clm, denoising, directions, mlm, nsp, span_corruption
 from minilm.tokenizer import WordTokenizer
 from minilm.train import train
 from minilm.viz import export, noise_with_info, plots
@@ -139,6 +141,13 @@ case("masks", "masks", "float mask", lambda: masks.combine(torch.ones(3, 3)))
 case("objectives", "input_ids", "float in clm_labels", lambda: clm.clm_labels(IDS.float()))
 case("objectives", "input_ids", "3-D in clm_labels", lambda: clm.clm_labels(IDS[None]))
 case("objectives", "attention_mask", "batch 1 for batch 3", lambda: clm.clm_labels(IDS, PAD[:1]))
+case("objectives", "attention_mask", "holds 2 in reverse_tokens",
+     lambda: directions.reverse_tokens(IDS, 2 * PAD))
+case("objectives", "attention_mask", "batch 1 in reverse_tokens",
+     lambda: directions.reverse_tokens(IDS, PAD[:1]))
+case("objectives", "input_ids", "float in special_tokens_mask",
+     lambda: mlm.special_tokens_mask(IDS.float(), [1]))
+case("objectives", "sep_id", "negative in segment_ids", lambda: nsp.segment_ids(IDS, -1))
 case("objectives", "input_ids", "float in mask_tokens", lambda: mask_tokens(IDS.float()))
 case("objectives", "mlm_probability", "1.5", lambda: mask_tokens(IDS, mlm_probability=1.5))
 case("objectives", "mlm_probability", "NaN", lambda: mask_tokens(IDS, mlm_probability=math.nan))
@@ -185,6 +194,8 @@ case("objectives", "mean_span_length", "0",
 case("objectives", "noise_mask", "int tensor", lambda: span_corruption.noise_spans(torch.tensor([0, 1, 1])))
 case("objectives", "sentinel_ids", "too few",
      lambda: span_corruption.span_corruption(torch.arange(5, 105), sentinel_ids=[1], noise_density=0.5))
+case("objectives", "sentinel_ids", "the same id twice",
+     lambda: span_corruption.span_corruption(torch.arange(5, 45), sentinel_ids=[1] * 8, noise_density=0.3))
 case("objectives", "ids", "float in span_corruption",
      lambda: span_corruption.span_corruption(ONE.float(), sentinel_ids=[1, 2, 3]))
 
@@ -242,6 +253,7 @@ case("models", "n_heads", "does not divide d_model", lambda: GPTConfig.tiny(V, n
 case("models", "dropout", "1.0", lambda: GPTConfig.tiny(V, dropout=1.0))
 case("models", "activation", "unknown", lambda: GPTConfig.tiny(V, activation="swish"))
 case("models", "max_len", "bool", lambda: GPTConfig.tiny(V, max_len=True))
+case("models", "pad_id", "negative in cbow_examples", lambda: cbow_examples(IDS, window=1, pad_id=-1))
 
 # ------------------------------------------------------------------------- tokenizer
 case("tokenizer", "texts", "a single str", lambda: WordTokenizer.train("the cat"))
@@ -289,6 +301,12 @@ case("data/batching", "max_len", "shorter than a sequence",
      lambda: ft_batching.pad_sequences([[1, 2, 3]], pad_id=0, max_len=2))
 case("data/batching", "attention_mask", "a row of padding only",
      lambda: ft_batching.last_token_index(torch.tensor([[1, 1], [0, 0]])))
+case("data/batching", "attention_mask", "holds 2 in last_token_index",
+     lambda: ft_batching.last_token_index(2 * PAD))
+case("data/batching", "attention_mask", "holds 0.5 in last_token_index",
+     lambda: ft_batching.last_token_index(0.5 * PAD))
+case("data/batching", "batch", "a list in move_to", lambda: move_to([IDS], "cpu"))
+case("data/batching", "device", "'gpu0' in move_to", lambda: move_to({"input_ids": IDS}, "gpu0"))
 case("data/batching", "labels", "one per example missing",
      lambda: ft_batching.collate([[1, 2], [3]], [0], pad_id=0))
 
@@ -324,6 +342,9 @@ case("generate", "top_p", "1.5", lambda: generate(gpt, IDS, 2, do_sample=True, t
 case("generate", "eos_token_id", "outside the vocabulary", lambda: generate(gpt, IDS, 2, eos_token_id=V))
 case("generate", "generator", "an int seed", lambda: generate(gpt, IDS, 2, do_sample=True, generator=0))
 case("generate", "logits", "1-D", lambda: sample_next(torch.randn(V)))
+case("generate", "logits", "NaN, greedy (argmax would pick one)",
+     lambda: sample_next(torch.full((2, V), math.nan)))
+case("generate", "logits", "NaN, sampling", lambda: sample_next(torch.full((2, V), math.nan), do_sample=True))
 case("generate", "start_id", "outside the vocabulary", lambda: to_target(IDS, start_id=V))
 case("generate", "attention_mask", "batch 1 for batch 3", lambda: to_target(IDS, attention_mask=PAD[:1]))
 case("generate", "max_new_tokens", "0 on seq2seq", lambda: to_target(IDS, max_new_tokens=-2))
@@ -418,6 +439,10 @@ case("finetune", "words", "unknown word", lambda: cloze.verbaliser_ids(tokenizer
 case("finetune", "pattern", "no [MASK]",
      lambda: cloze.cloze_batch(tokenizer, ["the cat ."], pattern="{sentence} it was"))
 case("finetune", "sentences", "a single str", lambda: cloze.cloze_batch(tokenizer, "the cat ."))
+case("finetune", "label_word_ids", "outside the GLM's vocabulary",
+     lambda: cloze.ClozeClassifier(glm, torch.tensor([5, V + 6])))
+case("finetune", "attention_mask", "batch 1 in answer_positions",
+     lambda: bert_tasks.answer_positions(PAD, PAD[:1]))
 
 # ------------------------------------------------------------------------------- viz
 case("viz", "mask", "float", lambda: plots.plot_mask(torch.ones(3, 3)))

@@ -113,10 +113,10 @@ def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module | None = Non
     try:
         missing, unexpected = load_model(model, str(path), strict=False, device=str(map_location))
     except (RuntimeError, SafetensorError) as e:
-        raise ValueError(f"checkpoint {str(path)!r} does not fit this model "
+        raise ValueError(f"checkpoint path={str(path)!r} does not fit this model "
                          f"(different sizes?): {e}") from e
     if missing or unexpected:
-        raise ValueError(f"checkpoint {str(path)!r} does not fit this model: "
+        raise ValueError(f"checkpoint path={str(path)!r} does not fit this model: "
                          f"missing {sorted(missing)}, unexpected {sorted(unexpected)}")
     tokenizer = None
     if header["tokenizer"] is not None:
@@ -124,7 +124,7 @@ def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module | None = Non
         try:
             tokenizer = Tokenizer.from_dict(header["tokenizer"])
         except (TypeError, ValueError) as e:
-            raise ValueError(f"checkpoint {str(path)!r} holds a broken tokenizer: {e}") from None
+            raise ValueError(f"checkpoint path={str(path)!r} holds a broken tokenizer: {e}") from None
     return model, tokenizer, header["extra"]
 
 
@@ -154,14 +154,14 @@ def _read(path: Path, *, check_data: bool) -> tuple[dict, int]:
         table = _parse_json(raw, path, "its safetensors header")
         metadata = table.pop("__metadata__", None)
         if not isinstance(metadata, dict) or not isinstance(metadata.get("minilm"), str):
-            raise ValueError(f"{str(path)!r} is a safetensors file but not a minilm checkpoint")
+            raise ValueError(f"path={str(path)!r} is a safetensors file but not a minilm checkpoint")
         _check_header_sum(prefix, raw, metadata, path)
         header = _check_minilm_header(_parse_json(metadata["minilm"].encode("utf-8"), path,
                                                   "its minilm header"), path)
         data_bytes = size - 8 - len(raw)
         _check_tensor_table(table, data_bytes, path)
         if check_data and _data_digest(f, 8 + len(raw)) != metadata.get(DATA_SUM):
-            raise ValueError(f"{str(path)!r} is damaged: its tensor data does not match the "
+            raise ValueError(f"path={str(path)!r} is damaged: its tensor data does not match the "
                              "checksum saved with it (a flipped byte?); save or copy it again")
     return header, data_bytes
 
@@ -170,11 +170,11 @@ def _read_header_bytes(f, size: int, path) -> tuple[bytes, bytes]:
     """The 8-byte length prefix and the header, checking the length against the file size."""
     prefix = f.read(8)
     if len(prefix) < 8:
-        raise ValueError(f"{str(path)!r} is not a readable safetensors file "
+        raise ValueError(f"path={str(path)!r} is not a readable safetensors file "
                          f"(corrupt or truncated: {size} bytes)")
     n = int.from_bytes(prefix, "little")
     if n > min(size - 8, _MAX_HEADER_BYTES):
-        raise ValueError(f"{str(path)!r} is not a readable safetensors file (corrupt or "
+        raise ValueError(f"path={str(path)!r} is not a readable safetensors file (corrupt or "
                          f"truncated): it declares a {n}-byte header in a {size}-byte file")
     return prefix, f.read(n)
 
@@ -183,9 +183,9 @@ def _parse_json(raw: bytes, path: Path, what: str):
     try:
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{str(path)!r} is corrupt: {what} is not valid JSON ({e})") from None
+        raise ValueError(f"path={str(path)!r} is corrupt: {what} is not valid JSON ({e})") from None
     if not isinstance(value, dict):
-        raise ValueError(f"{str(path)!r} is corrupt: {what} is not a JSON object")
+        raise ValueError(f"path={str(path)!r} is corrupt: {what} is not a JSON object")
     return value
 
 
@@ -197,7 +197,7 @@ def _value_offset(raw: bytes, key: str, value: str, path) -> int:
     field = re.compile(rb'"%s"\s*:\s*"%s"' % (key_bytes, value_bytes))
     matches = list(field.finditer(raw))
     if len(matches) != 1:
-        raise ValueError(f"{str(path)!r} is damaged: its header's {key} field cannot be found")
+        raise ValueError(f"path={str(path)!r} is damaged: its header's {key} field cannot be found")
     return matches[0].end() - 1 - len(value)
 
 
@@ -205,27 +205,28 @@ def _check_header_sum(prefix: bytes, raw: bytes, metadata: dict, path: Path) -> 
     sums = [metadata.get(key) for key in (HEADER_SUM, DATA_SUM)]
     if not all(isinstance(s, str) and len(s) == len(_UNSET) and s.isascii() for s in sums):
         if '"format": "minilm-checkpoint-v1"' in metadata["minilm"]:
-            raise ValueError(f"{str(path)!r} was written by an older minilm (format v1, without "
+            raise ValueError(f"path={str(path)!r} was written by an older minilm (format v1, without "
                              "checksums): save it again, or delete it to retrain")
-        raise ValueError(f"{str(path)!r} is damaged: its header has no valid checksums")
+        raise ValueError(f"path={str(path)!r} is damaged: its header has no valid checksums")
     unset = bytearray(raw)  # the header as it was hashed: both checksums still placeholders
     for key, value in zip((HEADER_SUM, DATA_SUM), sums, strict=True):
         at = _value_offset(raw, key, value, path)
         unset[at: at + len(value)] = _UNSET.encode("ascii")
     if hashlib.sha256(prefix + unset).hexdigest() != sums[0]:
-        raise ValueError(f"{str(path)!r} is damaged: its header does not match the checksum "
+        raise ValueError(f"path={str(path)!r} is damaged: its header does not match the checksum "
                          "saved with it (a flipped byte?); save or copy it again")
 
 
 def _check_minilm_header(header: dict, path: Path) -> dict:
     for key, kind in _HEADER_KEYS.items():
         if key not in header:
-            raise ValueError(f"{str(path)!r} is not a valid minilm checkpoint: its header has no {key!r}")
+            raise ValueError(f"path={str(path)!r} is not a valid minilm checkpoint: its header has no "
+                             f"{key!r}")
         if not isinstance(header[key], kind):
-            raise ValueError(f"{str(path)!r} is not a valid minilm checkpoint: header {key!r} is "
+            raise ValueError(f"path={str(path)!r} is not a valid minilm checkpoint: header {key!r} is "
                              f"a {type(header[key]).__name__}")
     if header["format"] != FORMAT:
-        raise ValueError(f"{str(path)!r} has format {header['format']!r}, expected {FORMAT!r}")
+        raise ValueError(f"path={str(path)!r} has format {header['format']!r}, expected {FORMAT!r}")
     return header
 
 
@@ -236,7 +237,7 @@ def _check_tensor_table(table: dict, data_bytes: int, path: Path) -> None:
         if (not isinstance(offsets, list) or len(offsets) != 2
                 or not all(isinstance(o, int) for o in offsets)
                 or not 0 <= offsets[0] <= offsets[1] <= data_bytes):
-            raise ValueError(f"{str(path)!r} is corrupt: tensor {name!r} does not lie inside the "
+            raise ValueError(f"path={str(path)!r} is corrupt: tensor {name!r} does not lie inside the "
                              f"file's {data_bytes} bytes of tensor data")
 
 
@@ -258,7 +259,7 @@ def _build_model(header: dict, data_bytes: int, path: Path) -> torch.nn.Module:
     cls = classes.get(header["model"])
     config_cls = getattr(models, header["config_class"]) if header["config_class"] in models.__all__ else None
     if cls is None or not dataclasses.is_dataclass(config_cls):
-        raise ValueError(f"{str(path)!r} names model class {header['model']!r} with config "
+        raise ValueError(f"path={str(path)!r} names model class {header['model']!r} with config "
                          f"{header['config_class']!r}; only minilm's models can be rebuilt "
                          f"({', '.join(sorted(classes))}): build yours and pass model=")
     try:
@@ -266,12 +267,12 @@ def _build_model(header: dict, data_bytes: int, path: Path) -> torch.nn.Module:
         with torch.device("meta"):
             skeleton = cls(config)
     except (TypeError, ValueError) as e:
-        raise ValueError(f"{str(path)!r} has a config that does not build a "
+        raise ValueError(f"path={str(path)!r} has a config that does not build a "
                          f"{header['model']}: {e}") from None
     tensors = {id(t): t for t in [*skeleton.parameters(), *skeleton.buffers()]}.values()
     needed = sum(t.numel() * t.element_size() for t in tensors)
     if needed > data_bytes + _BUILD_ALLOWANCE:
-        raise ValueError(f"{str(path)!r} describes a {header['model']} of {needed / 2**20:,.0f} MiB "
+        raise ValueError(f"path={str(path)!r} describes a {header['model']} of {needed / 2**20:,.0f} MiB "
                          f"but holds only {data_bytes / 2**20:,.1f} MiB of weights; not building it "
                          "(a damaged or crafted config?)")
     return cls(config)

@@ -189,14 +189,30 @@ def check_attention_mask(attention_mask, like: torch.Tensor | None = None, *,
         matrix = f"; a full attention matrix goes through {matrix_argument}" if matrix_argument else ""
         raise ValueError(f"{name} must be the padding mask of shape {want} (1 = real token, "
                          f"0 = padding), got shape {tuple(attention_mask.shape)}{matrix}")
-    if attention_mask.is_complex():
-        raise TypeError(f"{name} must be a bool, integer or float tensor, got {attention_mask.dtype}")
-    if attention_mask.dtype != torch.bool and not torch.compiler.is_compiling():
-        binary = (attention_mask == 0) | (attention_mask == 1)
+    return check_binary_mask(attention_mask, name)
+
+
+def check_binary_mask(mask: torch.Tensor, name: str) -> torch.Tensor:
+    """A padding mask of any dtype must hold only 0 and 1 (a 2, a 0.5, a -1 or a NaN is not
+    a real token); returned as bool."""
+    if mask.is_complex():
+        raise TypeError(f"{name} must be a bool, integer or float tensor, got {mask.dtype}")
+    if mask.dtype != torch.bool and not torch.compiler.is_compiling():
+        binary = (mask == 0) | (mask == 1)
         if not bool(binary.all()):
             raise ValueError(f"{name} must hold only 0 and 1 (1 = real token, 0 = padding), "
-                             f"got {attention_mask[~binary][0].item()}")
-    return attention_mask.bool()
+                             f"got {mask[~binary][0].item()}")
+    return mask.bool()
+
+
+def check_batch_size(x: torch.Tensor, batch_size: int, name: str, like_name: str) -> torch.Tensor:
+    """``x`` must hold one entry per example of ``like_name`` (``batch_size`` of them), so a
+    mismatch is named here instead of surfacing as a broadcasting error deep in attention."""
+    if x.dim() == 0 or x.shape[0] != batch_size:
+        got = "a scalar tensor" if x.dim() == 0 else f"{x.shape[0]}"
+        raise ValueError(f"{name} must have one entry per example of {like_name} (batch size "
+                         f"{batch_size}), got {got}")
+    return x
 
 
 def check_attention_matrix(matrix, batch_size: int, T: int, *,

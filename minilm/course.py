@@ -78,6 +78,8 @@ def setup(seed: int = 0, *, threads: int | None = None, quiet: bool = False) -> 
     """
     import matplotlib.pyplot as plt
 
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     use_threads(threads)
     torch.manual_seed(seed)  # model initialisation draws from the global generator
     plt.rcParams.update({"figure.dpi": 110, "axes.spines.top": False,

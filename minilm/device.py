@@ -38,6 +38,13 @@ def model_device(model: torch.nn.Module) -> torch.device | None:
 
 def move_to(batch: dict, device) -> dict:
     """Copy every tensor of a batch dict to ``device`` (None leaves it where it is)."""
+    if not isinstance(batch, dict):
+        raise TypeError(f"batch must be a dict of tensors, got {type(batch).__name__}")
     if device is None:
         return batch
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be a torch.device or a name such as 'cpu' or 'cuda', "
+                         f"got {device!r}") from None
     return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}

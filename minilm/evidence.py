@@ -26,6 +26,8 @@ from dataclasses import dataclass
 def _values(values, name: str) -> list[float]:
     if isinstance(values, (int, float)):
         values = [values]
+    if isinstance(values, (str, bytes)):  # "0.61" would read as the digits 0, 6 and 1
+        raise TypeError(f"{name} must be a number or a list of numbers, got {type(values).__name__}")
     out = [float(v) for v in values]
     if not out or any(math.isnan(v) for v in out):
         raise ValueError(f"{name} must be a non-empty list of numbers without NaN, got {values!r}")

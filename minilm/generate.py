@@ -38,6 +38,7 @@ import torch
 
 from minilm.checks import check_generator, check_positive_int, check_tensor
 from minilm.device import model_device
+from minilm.modes import evaluating
 from minilm.objectives.blank_infilling import part_b_inputs
 
 
@@ -102,6 +103,8 @@ def sample_next(logits: torch.Tensor, *, do_sample: bool = False, temperature: f
     check_tensor(logits, "logits", ndim=2)
     check_decoding(do_sample=do_sample, temperature=temperature, top_k=top_k, top_p=top_p,
                    generator=generator)
+    if bool(logits.isnan().any()):  # argmax would pick a NaN silently, sampling fails deep in torch
+        raise ValueError("logits hold NaN: the model's output is broken (a diverged training run?)")
     if not do_sample:
         return logits.argmax(dim=-1)
     logits = logits.float() / temperature
@@ -177,11 +180,9 @@ def generate(model, input_ids: torch.Tensor, max_new_tokens: int, *, do_sample: 
     squeeze = input_ids.dim() == 1
     ids = input_ids.unsqueeze(0) if squeeze else input_ids
     ids = ids.to(model_device(model) or ids.device)  # a prompt built on the CPU, a model on a GPU
-    was_training = model.training
-    model.eval()
-    cache, fed = None, 0  # `fed` = how many tokens of `ids` the cache has seen
-    finished = torch.zeros(ids.shape[0], dtype=torch.bool, device=ids.device)
-    try:
+    with evaluating(model):
+        cache, fed = None, 0  # `fed` = how many tokens of `ids` the cache has seen
+        finished = torch.zeros(ids.shape[0], dtype=torch.bool, device=ids.device)
         for _ in range(max_new_tokens):
             if use_cache and ids.shape[1] <= max_len:
                 if cache is None:
@@ -196,8 +197,6 @@ def generate(model, input_ids: torch.Tensor, max_new_tokens: int, *, do_sample: 
             ids = torch.cat([ids, next_id.unsqueeze(1)], dim=1)
             if eos_token_id is not None and bool(finished.all()):
                 break
-    finally:
-        model.train(was_training)
     return ids.squeeze(0) if squeeze else ids
 
 
@@ -231,9 +230,7 @@ def generate_seq2seq(model, input_ids: torch.Tensor, *, start_id: int, max_new_t
                          f"(max_len) is {max_len}: truncate the source")
     if max_new_tokens + 1 > max_len:
         raise ValueError(f"max_new_tokens + 1 ({max_new_tokens + 1}) exceeds the model's max_len ({max_len})")
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         memory = model.encode(input_ids, attention_mask)  # once, whatever the target's length
         out = torch.full((input_ids.shape[0], 1), start_id, dtype=torch.long, device=input_ids.device)
         cache = model.new_cache() if use_cache else None
@@ -247,8 +244,6 @@ def generate_seq2seq(model, input_ids: torch.Tensor, *, start_id: int, max_new_t
             out = torch.cat([out, next_id[:, None]], dim=1)
             if eos_token_id is not None and bool(finished.all()):
                 break
-    finally:
-        model.train(was_training)
     return out
 
 
@@ -337,9 +332,7 @@ def generate_blanks(model, ids: torch.Tensor, *, mask_id: int, start_id: int, eo
             logits = model(x, positions, n).logits
         return int(sample_next(logits[:, -1], **decoding))
 
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         for b in range(len(blanks)):
             later = len(blanks) - b - 1  # blanks still to come: each needs room for its [S]
             span: list[int] = []
@@ -354,8 +347,6 @@ def generate_blanks(model, ids: torch.Tensor, *, mask_id: int, start_id: int, eo
                     break  # no room to read this token back: the span is cut here
                 span.append(token)
             finished.append(done)
-    finally:
-        model.train(was_training)
 
     inputs, pos1, pos2 = context()
     filled, previous = [], 0

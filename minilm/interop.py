@@ -289,6 +289,9 @@ def to_hf(model: nn.Module):
     """The ``transformers`` model with ``model``'s weights: ``GPT`` -> ``GPT2LMHeadModel``,
     ``Bert`` -> ``BertForPreTraining``, ``Bart`` -> ``BartForConditionalGeneration``.
     ``to_hf(from_hf(m))`` computes what ``m`` computes."""
+    if not isinstance(model, (GPT, Bert, Bart)):  # checked before the slow import of transformers
+        raise TypeError(f"model must be a minilm GPT, Bert or Bart, got {type(model).__name__} "
+                        "(it has no Hugging Face counterpart)")
     import transformers
 
     c = model.config
@@ -311,7 +314,7 @@ def to_hf(model: nn.Module):
             hidden_act=ENCODER_ACTIVATIONS[c.activation], max_position_embeddings=c.max_len,
             type_vocab_size=c.n_segments, layer_norm_eps=c.layer_norm_eps,
             hidden_dropout_prob=c.dropout, attention_probs_dropout_prob=c.dropout)
-    elif isinstance(model, Bart):
+    else:  # Bart
         _check_minilm(c, norm_first=False)
         if c.layer_norm_eps != 1e-5:
             raise ValueError(f"layer_norm_eps={c.layer_norm_eps}: Hugging Face's BART fixes it at 1e-5")
@@ -322,9 +325,6 @@ def to_hf(model: nn.Module):
             decoder_attention_heads=c.n_heads, encoder_ffn_dim=c.d_ff, decoder_ffn_dim=c.d_ff,
             activation_function=ENCODER_ACTIVATIONS[c.activation], dropout=c.dropout,
             attention_dropout=c.dropout, activation_dropout=0.0, scale_embedding=c.scale_embedding)
-    else:
-        raise TypeError(f"model must be a minilm GPT, Bert or Bart, got {type(model).__name__} "
-                        "(it has no Hugging Face counterpart)")
     hf_model = getattr(transformers, name)(hf_config)
     state = model.state_dict()
     plan = _plan(name, c)

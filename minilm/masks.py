@@ -111,21 +111,26 @@ def prefix_lm_mask(T: int, prefix_len: int | torch.Tensor, *, device=None) -> to
     ``prefix_len`` is an int (``[T, T]`` mask) or a LongTensor ``[B]`` (``[B, T, T]``).
     ``prefix_len = 0`` gives the causal mask, ``prefix_len = T`` the bidirectional one.
     """
+    return _prefix_mask(T, prefix_len, "prefix_len", device)
+
+
+def _prefix_mask(T: int, prefix_len: int | torch.Tensor, name: str, device) -> torch.Tensor:
+    """``prefix_lm_mask``, with errors that name the caller's argument (``sep`` for GLM)."""
     check_positive_int(T, "T")
     causal = causal_mask(T, device=device)
     key = torch.arange(T, device=device)
     if isinstance(prefix_len, torch.Tensor):
-        check_tensor(prefix_len, "prefix_len", ndim=1)
+        check_tensor(prefix_len, name, ndim=1, integer=True)
         B = len(prefix_len)
-        check_size(B * T * T, MAX_MASK_ELEMENTS, "prefix_len", f"a batch of {B} [{T}, {T}] masks")
+        check_size(B * T * T, MAX_MASK_ELEMENTS, name, f"a batch of {B} [{T}, {T}] masks")
         if (prefix_len < 0).any() or (prefix_len > T).any():
-            raise ValueError(f"prefix_len must lie in [0, T={T}], got {prefix_len.tolist()}")
+            raise ValueError(f"{name} must lie in [0, T={T}], got {prefix_len.tolist()}")
         in_prefix = key.view(1, 1, T) < prefix_len.to(device).view(-1, 1, 1)  # [B, 1, T]
         return causal.unsqueeze(0) | in_prefix
     if isinstance(prefix_len, bool) or not isinstance(prefix_len, int):
-        raise TypeError(f"prefix_len must be an int or a LongTensor, got {type(prefix_len)}")
+        raise TypeError(f"{name} must be an int or a LongTensor, got {type(prefix_len)}")
     if not 0 <= prefix_len <= T:
-        raise ValueError(f"prefix_len must lie in [0, T={T}], got {prefix_len}")
+        raise ValueError(f"{name} must lie in [0, T={T}], got {prefix_len}")
     return causal | (key < prefix_len).unsqueeze(0)
 
 
@@ -138,7 +143,7 @@ def glm_mask(T: int, sep: int | torch.Tensor, *, device=None) -> torch.Tensor:
     prefix-LM mask with the prefix = Part A: one model is a bidirectional encoder over A
     and a left-to-right decoder over B.
     """
-    return prefix_lm_mask(T, sep, device=device)
+    return _prefix_mask(T, sep, "sep", device)
 
 
 def cross_mask(src_attention_mask: torch.Tensor, T: int) -> torch.Tensor:
@@ -171,7 +176,7 @@ def encoder_decoder_masks(src_attention_mask: torch.Tensor,
 def combine(*masks: torch.Tensor) -> torch.Tensor:
     """Logical AND of masks (broadcasting ``[T, S]`` against ``[B, T, S]``)."""
     if not masks:
-        raise ValueError("combine needs at least one mask")
+        raise ValueError("masks must hold at least one mask: combine() was given none")
     out = masks[0]
     for i, m in enumerate(masks):
         check_tensor(m, f"masks[{i}]", dtype=torch.bool)

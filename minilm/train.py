@@ -22,6 +22,7 @@ import torch
 from minilm.checks import check_non_negative_number, check_positive_int, check_positive_number
 from minilm.constants import IGNORE_INDEX
 from minilm.device import move_to
+from minilm.modes import evaluating
 
 Batch = dict[str, torch.Tensor]
 
@@ -79,10 +80,8 @@ def evaluate(model, batches: Iterable[Batch], device: torch.device | str | None 
     parameters are on.
     """
     device = resolve_device(model, device)
-    was_training = model.training
-    model.eval()
-    losses = [float(model(**move_to(b, device)).loss) for b in batches]
-    model.train(was_training)
+    with evaluating(model):
+        losses = [float(model(**move_to(b, device)).loss) for b in batches]
     if not losses:
         raise ValueError("eval_batches is empty")
     return sum(losses) / len(losses)
@@ -235,6 +234,9 @@ def _batch_source(batches) -> Callable[[], Batch]:
         return batches
     if isinstance(batches, dict):
         return lambda: batches  # one fixed batch: handy for "can it overfit?" checks
+    if not isinstance(batches, Iterable):
+        raise TypeError(f"batches must be a function returning a batch dict, a batch dict or an "
+                        f"iterable of them, got {type(batches).__name__}")
     items = list(batches)
     if not items:
         raise ValueError("batches is empty")

@@ -46,3 +46,6 @@ def test_bad_input_is_refused_by_name():
     assert count_phrase(2, 4, "tasks") == "2 of 4 tasks"
     with pytest.raises(ValueError, match="count"):
         count_phrase(5, 4, "tasks")
+    # A str of digits is not a list of numbers: "61" would read as the results 6 and 1.
+    with pytest.raises(TypeError, match="a must be a number or a list of numbers, got str"):
+        compare("61", [0.5, 0.7])

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import torch
 
-from minilm.checks import check_id_list, check_positive_int, check_tensor, labels_tensor
+from minilm.checks import check_binary_mask, check_id_list, check_positive_int, check_tensor, labels_tensor
 
 
 def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
@@ -29,7 +29,7 @@ def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
     only padding has no such token and is an error.
     """
     check_tensor(attention_mask, "attention_mask", ndim=(1, 2, 3))
-    real = attention_mask.bool()
+    real = check_binary_mask(attention_mask, "attention_mask")
     if not real.any(dim=-1).all():
         raise ValueError("attention_mask has a row with no real token (all zeros)")
     T = real.shape[-1]

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 
 import torch
 
-from minilm.checks import check_generator, check_positive_int, check_tensor, labels_tensor
+from minilm.checks import (
+    check_attention_mask,
+    check_generator,
+    check_positive_int,
+    check_tensor,
+    labels_tensor,
+)
 from minilm.constants import IGNORE_INDEX
 from minilm.data.tasks import TAGS, make_multiple_choice
 from minilm.finetune.bert import BertForSpanExtraction, best_span
@@ -177,6 +183,8 @@ def accuracy(model, batch: dict, *, chunk: int = 256) -> float:
 
 def answer_positions(token_type_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """Where an answer may lie: the context segment (type 1) without its closing [SEP]."""
+    check_tensor(token_type_ids, "token_type_ids", ndim=2, integer=True)
+    attention_mask = check_attention_mask(attention_mask, token_type_ids, like_name="token_type_ids")
     last = attention_mask.sum(dim=1, keepdim=True) - 1  # [B, 1]: the closing [SEP]
     positions = torch.arange(token_type_ids.shape[1], device=token_type_ids.device)
     return (token_type_ids == 1) & (positions < last)

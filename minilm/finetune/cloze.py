@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from minilm.checks import check_positive_int, check_tensor, labels_tensor
+from minilm.checks import check_positive_int, check_tensor, check_token_ids, labels_tensor
 from minilm.device import model_device, move_to
 from minilm.finetune.classifier import classification_loss
 from minilm.models.common import IGNORE_INDEX, ModelOutput
@@ -131,8 +131,8 @@ class ClozeClassifier(nn.Module):
     def __init__(self, glm: nn.Module, label_word_ids: torch.Tensor):
         super().__init__()
         self.glm = glm
-        self.register_buffer("label_word_ids", check_tensor(label_word_ids, "label_word_ids", ndim=1,
-                                                            integer=True).clone(), persistent=False)
+        label_word_ids = check_token_ids(label_word_ids, "label_word_ids", glm.config.vocab_size, ndim=1)
+        self.register_buffer("label_word_ids", label_word_ids.clone(), persistent=False)
 
     def forward(self, input_ids, position_ids, sep, *, attention_mask=None, labels=None) -> ModelOutput:
         logits = cloze_logits(self.glm, input_ids, position_ids, sep, self.label_word_ids,

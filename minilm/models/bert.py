@@ -34,6 +34,7 @@ from torch import nn
 from minilm.checks import check_tensor
 from minilm.models.common import ModelOutput, token_cross_entropy
 from minilm.models.encoder import encoder_mask
+from minilm.modes import evaluating
 from minilm.nn import ACTIVATIONS, Embeddings, TransformerConfig, TransformerStack, init_weights
 
 N_NSP_CLASSES = 2  # IsNext, NotNext
@@ -158,21 +159,19 @@ def pretraining_metrics(model: Bert, batches) -> dict[str, float]:
     ``mlm_accuracy`` is the share of masked positions whose top-1 prediction is the
     original token; ``nsp_accuracy`` the share of pairs classified right.
     """
-    was_training = model.training
-    model.eval()
     totals = dict.fromkeys(("mlm_loss", "nsp_loss", "mlm_correct", "mlm_n", "nsp_correct", "nsp_n"), 0.0)
-    for batch in batches:
-        out = model(**batch)
-        chosen = batch["labels"] != -100
-        n_chosen = int(chosen.sum())
-        totals["mlm_loss"] += float(out.mlm_loss) * n_chosen  # 0 for a batch with nothing masked
-        totals["mlm_correct"] += int((out.logits.argmax(-1) == batch["labels"])[chosen].sum())
-        totals["mlm_n"] += n_chosen
-        n_pairs = len(batch["next_sentence_label"])
-        totals["nsp_loss"] += float(out.nsp_loss) * n_pairs
-        totals["nsp_correct"] += int((out.nsp_logits.argmax(-1) == batch["next_sentence_label"]).sum())
-        totals["nsp_n"] += n_pairs
-    model.train(was_training)
+    with evaluating(model):
+        for batch in batches:
+            out = model(**batch)
+            chosen = batch["labels"] != -100
+            n_chosen = int(chosen.sum())
+            totals["mlm_loss"] += float(out.mlm_loss) * n_chosen  # 0 for a batch with nothing masked
+            totals["mlm_correct"] += int((out.logits.argmax(-1) == batch["labels"])[chosen].sum())
+            totals["mlm_n"] += n_chosen
+            n_pairs = len(batch["next_sentence_label"])
+            totals["nsp_loss"] += float(out.nsp_loss) * n_pairs
+            totals["nsp_correct"] += int((out.nsp_logits.argmax(-1) == batch["next_sentence_label"]).sum())
+            totals["nsp_n"] += n_pairs
     if not totals["nsp_n"]:
         raise ValueError("batches is empty")
     return {"mlm_loss": totals["mlm_loss"] / max(1, totals["mlm_n"]),

@@ -51,6 +51,7 @@ def cbow_examples(input_ids: torch.Tensor, *, window: int, pad_id: int,
     """
     check_token_ids(input_ids, "input_ids", ndim=2)
     check_positive_int(window, "window")
+    check_positive_int(pad_id, "pad_id", allow_zero=True)
     real = input_ids != pad_id if attention_mask is None else check_attention_mask(attention_mask, input_ids)
     ids = input_ids.masked_fill(~real, pad_id)
     padded = F.pad(ids, (window, window), value=pad_id)                    # (B, T + 2c)

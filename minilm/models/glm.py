@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
-from minilm.checks import check_attention_mask, check_shifted_labels
+from minilm.checks import check_attention_mask, check_batch_size, check_shifted_labels
 from minilm.masks import combine, glm_mask, padding_mask
 from minilm.models.common import ModelOutput, TransformerLM, token_cross_entropy
 from minilm.nn import KVCache, TransformerConfig
@@ -62,6 +62,8 @@ class GLM(TransformerLM):
         ``attention_mask``, if given, covers the cached tokens and the new ones.
         """
         past = 0 if cache is None else len(cache)
+        if isinstance(sep, torch.Tensor):
+            check_batch_size(sep, input_ids.shape[0], "sep", "input_ids")
         # The rows of the full [Part A ; Part B] mask that belong to the new tokens.
         mask = glm_mask(past + input_ids.shape[1], sep, device=input_ids.device)[..., past:, :]
         if attention_mask is not None:

@@ -23,7 +23,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from minilm.checks import check_attention_mask, check_shifted_labels, check_tensor
+from minilm.checks import (
+    check_attention_mask,
+    check_batch_size,
+    check_positive_int,
+    check_shifted_labels,
+    check_tensor,
+)
 from minilm.masks import causal_padding_mask, cross_mask, padding_mask
 from minilm.models.common import IGNORE_INDEX, ModelOutput, token_cross_entropy
 from minilm.nn import Embeddings, EncoderDecoderStack, KVCache, StackOutput, TransformerConfig, init_weights
@@ -41,6 +47,8 @@ def shift_right(labels: torch.Tensor, *, start_id: int, pad_id: int) -> torch.Te
     decoder_input_ids = [ <s>   anna   lives <e>  ]   (the <e> under a -100 label is never scored)
     """
     check_tensor(labels, "labels", ndim=(1, 2), integer=True)
+    check_positive_int(start_id, "start_id", allow_zero=True)
+    check_positive_int(pad_id, "pad_id", allow_zero=True)
     shifted = torch.full_like(labels, start_id)
     shifted[..., 1:] = labels[..., :-1]
     return shifted.masked_fill(shifted == IGNORE_INDEX, pad_id)
@@ -100,6 +108,8 @@ class Seq2Seq(nn.Module):
             encoder_outputs = self.encode(input_ids, attention_mask, output_attentions=output_attentions)
         past = 0 if cache is None else len(cache)
         tgt = self.embed_target(decoder_input_ids, past_length=past)
+        check_batch_size(decoder_input_ids, encoder_outputs.hidden_states.shape[0], "decoder_input_ids",
+                         "input_ids")
         T = decoder_input_ids.shape[1]
         tgt_mask = src_mask = None
         if decoder_attention_mask is not None:

@@ -174,17 +174,13 @@ def glm_sample(ids: torch.Tensor, spans, *, mask_id: int, start_id: int, end_id:
 
     # Part B: the spans in order z. Span s of length l reads [S] s_1 .. s_l and predicts
     # s_1 .. s_l [E]; all of it sits at its [MASK]'s position 1, and at 1 .. l + 1 in position 2.
-    input_b, label_b, position_1, position_2 = [], [], list(range(sep)), [0] * sep
-    for j in order:
-        start, end = spans[j]
-        span = tokens[start:end]
-        input_b += [start_id] + span
-        label_b += span + [end_id]
-        position_1 += [mask_positions[j]] * (len(span) + 1)
-        position_2 += range(1, len(span) + 2)
+    part_b = [tokens[spans[j][0]:spans[j][1]] for j in order]
+    input_b, position_1, position_2 = part_b_inputs([mask_positions[j] for j in order], part_b, start_id)
+    label_b = [token for span in part_b for token in [*span, end_id]]
 
     input_ids = long_tensor(part_a + input_b, ids.device)
-    position_ids = long_tensor(position_1 + position_2, ids.device).view(2, -1)  # [2, T]
+    position_ids = long_tensor(list(range(sep)) + position_1 + [0] * sep + position_2,
+                               ids.device).view(2, -1)  # [2, T]
     labels = long_tensor([IGNORE_INDEX] * sep + label_b, ids.device)
     return {"input_ids": input_ids, "position_ids": position_ids, "labels": labels, "sep": sep,
             "spans": spans, "order": order, "mask_positions": mask_positions}

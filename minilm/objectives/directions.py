@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import torch
 
-from minilm.checks import check_tensor
+from minilm.checks import check_attention_mask, check_tensor
 
 
 def _reverse_index(attention_mask: torch.Tensor) -> torch.Tensor:
@@ -43,11 +43,7 @@ def reverse_tokens(input_ids: torch.Tensor, attention_mask: torch.Tensor | None 
     check_tensor(input_ids, "input_ids", ndim=tuple(range(2, 5)))
     if attention_mask is None:
         return input_ids.flip(1)
-    check_tensor(attention_mask, "attention_mask", ndim=2)
-    if attention_mask.shape != input_ids.shape[:2]:
-        raise ValueError(f"attention_mask must have shape {tuple(input_ids.shape[:2])}, "
-                         f"got {tuple(attention_mask.shape)}")
-    index = _reverse_index(attention_mask)
+    index = _reverse_index(check_attention_mask(attention_mask, input_ids))
     index = index.view(*index.shape, *([1] * (input_ids.dim() - 2))).expand_as(input_ids)
     return input_ids.gather(1, index)
 

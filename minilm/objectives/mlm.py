@@ -41,6 +41,7 @@ from minilm.objectives._util import special_set
 
 def special_tokens_mask(input_ids: torch.Tensor, special_ids: Iterable[int]) -> torch.Tensor:
     """True where ``input_ids`` holds one of ``special_ids`` ([CLS], [SEP], [PAD], ...)."""
+    check_tensor(input_ids, "input_ids", integer=True, non_empty=False)
     special = torch.tensor(sorted(set(special_ids)), dtype=input_ids.dtype, device=input_ids.device)
     return torch.isin(input_ids, special)
 

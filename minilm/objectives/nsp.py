@@ -152,6 +152,7 @@ def segment_ids(input_ids: torch.Tensor, sep_id: int) -> torch.Tensor:
         [CLS] anna runs [SEP] [PAD]                 ->  0 0 0 0 0
     """
     check_tensor(input_ids, "input_ids", ndim=(1, 2), integer=True)
+    check_positive_int(sep_id, "sep_id", allow_zero=True)
     sep = (input_ids == sep_id).long()
     seps_before = sep.cumsum(dim=-1) - sep              # [SEP]s strictly before each position
     seps_from_here = sep.sum(dim=-1, keepdim=True) - seps_before  # at or after it

@@ -149,6 +149,9 @@ def _sentinel_list(sentinel_ids) -> list[int]:
     for s in sentinel_ids:
         if isinstance(s, bool) or not isinstance(s, int):
             raise TypeError(f"sentinel_ids must contain ints, got {s!r}")
+    if len(set(sentinel_ids)) != len(sentinel_ids):  # two spans would read as one in the targets
+        raise ValueError(f"sentinel_ids must be distinct ids (<extra_id_0>, <extra_id_1>, ...), "
+                         f"got {list(sentinel_ids)}")
     return list(sentinel_ids)
 
 

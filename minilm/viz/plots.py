@@ -92,6 +92,19 @@ def _new_axes(T: int, S: int, ax):
     return fig, ax
 
 
+def _label_keys_and_queries(ax, keys: list[str], queries: list[str], *, xlabel: str, ylabel: str) -> None:
+    """Keys along the top (read like text), queries down the left, no tick marks or frame."""
+    ax.set_xticks(range(len(keys)), keys, rotation=90 if max(map(len, keys)) > 2 else 0)
+    ax.set_yticks(range(len(queries)), queries)
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.tick_params(which="both", length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+
+
 def legend_handles(highlight: bool = False) -> list:
     from matplotlib.patches import Patch
 
@@ -128,20 +141,11 @@ def plot_mask(mask: torch.Tensor, tokens: Sequence[str] | None = None, *,
         image[q] = image[q] * 2  # 2 = a key the highlighted query may attend to
     ax.imshow(image, cmap=ListedColormap([BLOCKED, MAY, ACCENT]), vmin=0, vmax=2,
               interpolation="nearest", aspect="equal")
-    ax.set_xticks(range(S), keys, rotation=90 if max(map(len, keys)) > 2 else 0)
-    ax.set_yticks(range(T), queries)
-    ax.xaxis.tick_top()
-    ax.xaxis.set_label_position("top")
-    ax.set_xlabel("keys: what is read")
-    ax.set_ylabel("queries: who reads")
+    _label_keys_and_queries(ax, keys, queries, xlabel="keys: what is read", ylabel="queries: who reads")
     # White lines between cells, so single cells can be counted.
     ax.set_xticks([x - 0.5 for x in range(1, S)], minor=True)
     ax.set_yticks([y - 0.5 for y in range(1, T)], minor=True)
     ax.grid(which="minor", color=GRID, linewidth=1.5)
-    ax.tick_params(which="minor", length=0)
-    ax.tick_params(which="major", length=0)
-    for side in ax.spines.values():
-        side.set_visible(False)
     for b in lines:  # in data coordinates, so the lines end where the matrix ends
         ax.plot([b - 0.5, b - 0.5], [-0.5, T - 0.5], color=BOUNDARY, linewidth=2)
         ax.plot([-0.5, S - 0.5], [b - 0.5, b - 0.5], color=BOUNDARY, linewidth=2)
@@ -208,6 +212,9 @@ def plot_attention(weights: torch.Tensor, tokens: Sequence[str] | None = None, *
     if not weights.is_floating_point():
         raise TypeError(f"weights must be a float tensor, got {weights.dtype}")
     w = weights.detach().float().cpu()
+    if not bool(torch.isfinite(w).all()) or bool((w < 0).any()):
+        bad = w[~torch.isfinite(w) | (w < 0)][0].item()
+        raise ValueError(f"weights must be attention probabilities (finite and >= 0), got {bad}")
     T, S = w.shape
     keys = check_labels(tokens, S, "tokens", "keys (columns)")
     if query_tokens is None and tokens is not None and T == S:
@@ -216,15 +223,7 @@ def plot_attention(weights: torch.Tensor, tokens: Sequence[str] | None = None, *
     fig, ax = _new_axes(T, S, ax)
     image = ax.imshow(w.numpy(), cmap=cmap, vmin=0.0, vmax=max(1e-9, float(w.max())),
                       interpolation="nearest", aspect="equal")
-    ax.set_xticks(range(S), keys, rotation=90 if max(map(len, keys)) > 2 else 0)
-    ax.set_yticks(range(T), queries)
-    ax.xaxis.tick_top()
-    ax.xaxis.set_label_position("top")
-    ax.set_xlabel("keys")
-    ax.set_ylabel("queries")
-    ax.tick_params(length=0)
-    for side in ax.spines.values():
-        side.set_visible(False)
+    _label_keys_and_queries(ax, keys, queries, xlabel="keys", ylabel="queries")
     fig.colorbar(image, ax=ax, shrink=0.7, label="attention weight")
     if title:
         ax.set_title(title, fontweight="bold")

@@ -91,14 +91,11 @@ def verdict(name_a: str, a: Sequence[float], name_b: str, b: Sequence[float], *,
     """One sentence comparing two results measured over seeds (see the module's examples)."""
     sa, sb = Spread.of(a, name_a), Spread.of(b, name_b)
     outcome = compare(a, b, paired=paired, higher_is_better=higher_is_better)
+    if outcome < 0:  # name the winner first, and give its numbers first
+        name_a, name_b, sa, sb = name_b, name_a, sb, sa
     numbers = f"{sa.format(digits, percent=percent)} vs {sb.format(digits, percent=percent)}"
     seeds = f"{sa.n} seeds each" if sa.n == sb.n else f"{sa.n} and {sb.n} seeds"
-    if outcome > 0:
-        head = f"{name_a} beats {name_b}"
-    elif outcome < 0:
-        head = f"{name_b} beats {name_a}"
-    else:
-        head = f"{name_a} and {name_b} tie within the spread"
+    head = (f"{name_a} beats {name_b}" if outcome else f"{name_a} and {name_b} tie within the spread")
     return f"{head}: {numbers} ({seeds}{', paired' if paired else ''})"
 
 

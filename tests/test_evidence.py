@@ -34,7 +34,8 @@ def test_paired_comparison_needs_every_seed_to_agree():
 
 
 def test_verdict_names_the_winner_whichever_side_it_is_on():
-    assert verdict("a", [0.1, 0.2], "b", [0.8, 0.9]) == "b beats a: 0.850 ± 0.050 vs 0.150 ± 0.050 (2 seeds each)"
+    assert (verdict("a", [0.1, 0.2], "b", [0.8, 0.9])
+            == "b beats a: 0.850 ± 0.050 vs 0.150 ± 0.050 (2 seeds each)")
     assert "tie within the spread" in verdict("a", [0.1, 0.9], "b", [0.4, 0.5])
 
 

@@ -367,8 +367,9 @@ def fill_blanks(model, tokenizer, text_with_masks: str, *, max_span_len: int = 8
                 generator: torch.Generator | None = None) -> Infilling:
     """``generate_blanks`` on text: every "[MASK]" in ``text_with_masks`` is filled.
 
-    With a [MASK] at the end of the text this is plain continuation (the paper's
-    "unconditional" generation); with a blank in the middle it uses both sides.
+    With a [MASK] at the end of the text this is plain continuation; with a blank in the
+    middle it uses both sides. (The paper's "unconditional" generation is this, done by the
+    pretrained model without fine-tuning; "conditional" generation fine-tunes on a task first.)
 
     >>> out = fill_blanks(model, tokenizer, "ben lives in [MASK] .")   # doctest: +SKIP
     >>> out.text, out.span_texts   # ('ben lives in paris.', ['paris']): Ben's town in WORLD

@@ -157,3 +157,42 @@ def test_readme_shows_the_current_course_map():
     assert MAP_START in text and MAP_END in text, "the README needs the course-map markers"
     assert course_map_markdown() in text, \
         "the README's course map is stale: run python -m minilm map --update README.md"
+
+
+# Markdown that renders as written ------------------------------------------------------
+
+# Tags a Markdown cell may use on purpose. Anything else that parses as raw HTML is a
+# token meant literally: JupyterLab reads `<s>` as strikethrough (the rest of the cell is
+# struck out) and hides `<e>`, `<pad>` or `<mask>` as unknown elements. Write such tokens
+# inside backticks.
+HARMLESS_TAGS = {"a", "b", "br", "code", "details", "div", "em", "i", "img", "kbd", "p", "span",
+                 "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr"}
+_ATTRIBUTE = r"""\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?"""
+# An open or closing tag as CommonMark defines raw HTML (spec 6.6).
+HTML_TAG = re.compile(rf"<([A-Za-z][A-Za-z0-9-]*)(?:{_ATTRIBUTE})*\s*/?>|</([A-Za-z][A-Za-z0-9-]*)\s*>")
+# What the renderer never reads as HTML: code (fenced, or spans in backticks), then LaTeX,
+# which JupyterLab takes out before it parses the Markdown ($...$, $$...$$; \$ is a dollar).
+CODE = re.compile(r"```.*?```|(`+).+?\1", re.S)
+MATH = re.compile(r"(?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$[^$\n]+?(?<!\\)\$", re.S)
+
+
+def html_tokens(markdown: str) -> list[str]:
+    """The raw HTML tags in ``markdown`` that are not in HARMLESS_TAGS."""
+    text = MATH.sub(" ", CODE.sub(" ", markdown))
+    return [m.group() for m in HTML_TAG.finditer(text)
+            if (m.group(1) or m.group(2)).lower() not in HARMLESS_TAGS]
+
+
+def test_html_tokens_are_found_outside_code_only():
+    assert html_tokens("rows `<s> story <e>`, or <s> story <e>") == ["<s>", "<e>"]
+    assert html_tokens("a line<br>and <sub>2</sub>, <span style='color: red'>x</span>") == []
+    assert html_tokens("$x_{<t}$ and $$p(x_t | x_{<t}) > 0$$ and x_<t) > 3") == []
+    assert html_tokens("```\n<s> a <e>\n```\n<pad> and </mask>") == ["<pad>", "</mask>"]
+    assert html_tokens(r"`<s> $ <e>`, $[z; \$; a]$; a `$` between `<e>`") == []
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_markdown_has_no_raw_html_tokens(path):
+    hits = {i: html_tokens(c.source) for i, c in enumerate(read(path).cells) if c.cell_type == "markdown"}
+    hits = {i: tokens for i, tokens in hits.items() if tokens}
+    assert hits == {}, f"cells {hits}: raw HTML in Markdown, put the tokens in backticks"

@@ -18,7 +18,6 @@ rate with the best validation accuracy.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,8 +25,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from minilm.checks import check_generator, check_positive_int
-from minilm.finetune.gpt_tasks import accuracy, task_batch, task_model
+from minilm.checks import check_positive_int
+from minilm.finetune.gpt_tasks import accuracy, finetuning_setup
 from minilm.train import History, train
 
 
@@ -69,21 +68,9 @@ def finetune_curve(gpt: nn.Module, tokenizer, task: str, *, train_examples: Sequ
     batches from ``generator``, warm-up then cosine decay) and record the task loss on
     ``val_batch`` every ``eval_every`` steps (default: 10 points per run)."""
     check_positive_int(steps, "steps")
-    check_positive_int(batch_size, "batch_size")
-    check_generator(generator)
     eval_every = eval_every or max(1, steps // 10)
-    train_data = task_batch(tokenizer, train_examples, max_len=gpt.config.max_len)
-    n = train_data["labels"].shape[0]
-    with torch.random.fork_rng():  # the head's initialisation, reproducibly
-        torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
-        model = task_model(task, copy.deepcopy(gpt), lm_weight=lm_weight)
-
-    def next_batch():
-        rows = torch.randint(0, n, (min(batch_size, n),), generator=generator)
-        batch = {k: v[rows] for k, v in train_data.items()}
-        width = int(batch["attention_mask"].sum(-1).max())  # drop all-padding columns
-        return {k: (v[..., :width] if k != "labels" else v) for k, v in batch.items()}
-
+    model, next_batch = finetuning_setup(gpt, tokenizer, task, train_examples=train_examples,
+                                         batch_size=batch_size, lm_weight=lm_weight, generator=generator)
     history = train(_TaskLossWhenEvaluating(model), next_batch, steps=steps, lr=lr,
                     warmup=max(1, steps // 10), eval_batches=[val_batch], eval_every=eval_every,
                     progress=False)

@@ -190,6 +190,17 @@ def finetune_gpt(gpt: nn.Module, tokenizer, task: str, *, train_examples: Sequen
     ``batch_size`` examples with L_2 + ``lm_weight`` * L_1; return it with its accuracy on
     ``test_batch`` (made by ``task_batch``)."""
     check_positive_int(steps, "steps")
+    model, next_batch = finetuning_setup(gpt, tokenizer, task, train_examples=train_examples,
+                                         batch_size=batch_size, lm_weight=lm_weight, generator=generator)
+    history = train(model, next_batch, steps=steps, lr=lr, warmup=max(1, steps // 10),
+                    progress=progress, desc=f"fine-tuning on {task}")
+    return FinetuneRun(task, model, history, accuracy(model, test_batch))
+
+
+def finetuning_setup(gpt: nn.Module, tokenizer, task: str, *, train_examples: Sequence,
+                     batch_size: int, lm_weight: float, generator: torch.Generator | None):
+    """A *copy* of ``gpt`` with ``task``'s head (initialised from ``generator``), and a
+    function returning random training batches of ``batch_size`` examples."""
     check_positive_int(batch_size, "batch_size")
     check_generator(generator)
     train_data = task_batch(tokenizer, train_examples, max_len=gpt.config.max_len)
@@ -204,6 +215,4 @@ def finetune_gpt(gpt: nn.Module, tokenizer, task: str, *, train_examples: Sequen
         width = int(batch["attention_mask"].sum(-1).max())  # drop all-padding columns
         return {k: (v[..., :width] if k != "labels" else v) for k, v in batch.items()}
 
-    history = train(model, next_batch, steps=steps, lr=lr, warmup=max(1, steps // 10),
-                    progress=progress, desc=f"fine-tuning on {task}")
-    return FinetuneRun(task, model, history, accuracy(model, test_batch))
+    return model, next_batch

@@ -160,3 +160,27 @@ def test_explorer_follows_its_controls():
     assert "text/html" in explorer._repr_mimebundle_()
     with pytest.raises(ValueError, match="kind"):
         NoisingExplorer([doc], tok, kind="rotate")
+
+
+def test_explorer_caption_names_the_lambda_of_the_slider():
+    # Before: the caption said "λ = 3" whatever the slider said.
+    from minilm.tokenizer import WordTokenizer
+
+    doc = "Anna lives in Paris. She likes soup. Ben has a red cat. It sleeps."
+    explorer = NoisingExplorer([doc], WordTokenizer.train([doc]), kind="text_infilling", ratio=0.3)
+    assert "(Poisson, λ = 3)" in explorer.picture.caption
+    explorer.lambda_slider.value = 1.5
+    assert "(Poisson, λ = 1.5)" in explorer.picture.caption and "λ = 1.5" in explorer.svg
+    assert "λ = 1.5" in explorer.static_figure().axes[0].texts[-1].get_text()
+
+
+def test_svg_scales_down_to_a_narrow_cell():
+    # Before: a fixed width="1942" on a 40-token document; an 864-pixel cell cut off half.
+    tokens = [f"word{i}" for i in range(40)]
+    svg = picture_to_svg(noising_picture(tokens, tokens, "document_rotation", 0))
+    root = ET.fromstring(svg)
+    width, height = float(root.get("width")), float(root.get("height"))
+    assert width > 864  # the natural size is wide ...
+    assert root.get("viewBox") == f"0 0 {width:.0f} {height:.0f}"  # ... but it scales as one picture
+    style = {k.strip(): v.strip() for k, v in (d.split(":") for d in root.get("style").split(";") if d)}
+    assert style["max-width"] == "100%" and style["height"] == "auto"

@@ -36,7 +36,10 @@ _RATIO_KINDS = ("token_masking", "token_deletion", "text_infilling")
 
 def picture_to_svg(picture: Picture, *, scale: float = 8.0) -> str:
     """The same picture as a self-contained SVG string (no JavaScript, works offline);
-    hover a box for what happened to it."""
+    hover a box for what happened to it.
+
+    ``width`` and ``height`` are the natural size; the ``viewBox`` and ``max-width: 100%``
+    let a narrower cell scale the whole picture down instead of cutting its right half off."""
     e = html.escape
     geometry = [box_positions(boxes) for _, boxes in picture.rows]
     label_w = (max(len(label) for label, _ in picture.rows) + 2) * scale
@@ -47,6 +50,7 @@ def picture_to_svg(picture: Picture, *, scale: float = 8.0) -> str:
     X = lambda x: label_w + x * scale  # noqa: E731
     Y = lambda r: top + r * pitch  # noqa: E731
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+           f'viewBox="0 0 {width:.0f} {height:.0f}" style="max-width: 100%; height: auto" '
            f'font-family="{FONT}" class="minilm-noising">',
            f'<rect width="{width:.0f}" height="{height:.0f}" fill="#ffffff"/>',
            f'<text x="8" y="20" font-size="14" font-weight="bold" fill="{INK}">{e(picture.title)}</text>']
@@ -144,13 +148,15 @@ class NoisingExplorer:
         uses_ratio = self.kind in _RATIO_KINDS
         self.ratio_slider.disabled = not uses_ratio
         self.lambda_slider.disabled = self.kind != "text_infilling"
-        self.picture = noising_picture(self.tokens, self.noised_tokens, self.kind, self.info)
+        self.picture = noising_picture(self.tokens, self.noised_tokens, self.kind, self.info,
+                                       poisson_lambda=self.lambda_slider.value)
         self.svg = picture_to_svg(self.picture)
         self.view.value = self.svg
 
     def static_figure(self):
         """The current view as a matplotlib Figure (the fallback where widgets don't render)."""
-        return plot_noising(self.tokens, self.noised_tokens, self.kind, self.info)
+        return plot_noising(self.tokens, self.noised_tokens, self.kind, self.info,
+                            poisson_lambda=self.lambda_slider.value)
 
     def _repr_mimebundle_(self, **kwargs):
         return widget_bundle(self.widget, self.svg, **kwargs)  # without widgets: the picture

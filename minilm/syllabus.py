@@ -141,32 +141,47 @@ def _source_file(dotted: str) -> str | None:
     return None
 
 
-def course_map_markdown(*, root: str = "", notebooks_dir: Path | None = None) -> str:
+def course_map_markdown(*, root: str = "", notebooks_dir: Path | None = None, compact: bool = False) -> str:
     """The course map as a Markdown table: ID | concept | notebook § section | minilm | exercise.
 
     ``root`` is the relative path from the document to the repository root: "" for the
     README, "../" for a notebook in notebooks/. Rows whose notebook is not written yet say
     "coming". The README's copy is regenerated with ``python -m minilm map --update README.md``.
+
+    ``compact=True`` is the form for a notebook cell (about 860 pixels in JupyterLab): the
+    notebook as its number, the code and the exercise by their short names (the full dotted
+    path is the link's tooltip), every column left-aligned. Dotted paths such as
+    ``minilm.objectives.blank_infilling.glm_sample`` cannot wrap, and side by side they made
+    the table wider than the cell.
     """
     notebooks_dir = notebooks_dir or _ROOT / "notebooks"
-    lines = ["| ID | concept | notebook § section | minilm function | exercise |",
-             "| --- | --- | --- | --- | --- |"]
+    rule = "| :--- | :--- | :--- | :--- | :--- |" if compact else "| --- | --- | --- | --- | --- |"
+    lines = ["| ID | concept | notebook § section | minilm function | exercise |", rule]
     for c in CONCEPTS:
         if (notebooks_dir / f"{c.notebook}.ipynb").is_file():
-            where = f"[{c.notebook}]({root}notebooks/{c.notebook}.ipynb)"
+            name = c.notebook.split("_")[0] if compact else c.notebook
+            where = f"[{name}]({root}notebooks/{c.notebook}.ipynb)"
             where += f" § {c.section}" if c.section else ""
         else:
             where = f"{c.notebook} (coming)"
         code = "–"
         if c.function:
             source = _source_file(c.function)
-            code = f"[`{c.function}`]({root}{source})" if source else f"`{c.function}`"
+            code = _code_link(c.function, f"{root}{source}" if source else None, compact)
         exercise = "–"
         if c.exercise:
             stem = c.exercise.split(".")[0]
-            exercise = f"[`{c.exercise}`]({root}exercises/{stem}.py)"
+            exercise = _code_link(c.exercise, f"{root}exercises/{stem}.py", compact)
         lines.append(f"| {c.id} | {c.title} | {where} | {code} | {exercise} |")
     return "\n".join(lines)
+
+
+def _code_link(dotted: str, target: str | None, compact: bool) -> str:
+    """`` [`a.b.c`](target) ``, or in compact form `` [`c`](target "a.b.c") ``."""
+    if not compact:
+        return f"[`{dotted}`]({target})" if target else f"`{dotted}`"
+    short = dotted.rsplit(".", 1)[-1]
+    return f'[`{short}`]({target} "{dotted}")' if target else f"`{short}`"
 
 
 def update_readme(path: Path) -> bool:

@@ -1,13 +1,18 @@
-"""The MaskExplorer in a real browser: JupyterLab + Chromium, driven by Playwright.
+"""The course in a real browser: JupyterLab + Chromium, driven by Playwright.
 
-Starts JupyterLab on a free local port (with a token, no network), opens
-``tests/browser/mask_explorer.ipynb`` (copied into the git-ignored ``artifacts/`` so the
-committed file never gets outputs), runs all cells, waits for the explorer's picture,
-changes the mask kind and the slider the way a learner would, and checks that the picture
-in the page changes exactly as ``minilm.masks`` says. Screenshots go to ``artifacts/``.
+* The widgets, live: ``tests/browser/mask_explorer.ipynb`` (copied into the git-ignored
+  ``artifacts/`` so the committed file never gets outputs) runs in a kernel; the test
+  changes the explorers' controls the way a learner would and checks that the pictures
+  change exactly as ``minilm.masks`` and the noising functions say, fit the cell, and that
+  no widget label is cut short.
+* Every course notebook, after a FAST run (``MINILM_FAST=1``, executed with nbclient into
+  ``artifacts/browser/notebooks/``, never into ``notebooks/``): opened in JupyterLab, no
+  figure, table or widget is wider than its cell and no cell shows an error. This part is
+  marked ``slow`` (it runs every notebook once), so ``make test`` runs it and
+  ``make test-fast`` does not.
 
-Skips, with the reason, where Chromium or Playwright is not installed
-(``apt-get install chromium``).
+Screenshots (one per figure and widget) go to ``artifacts/browser/``. Skips, with the
+reason, where Chromium or Playwright is not installed (``apt-get install chromium``).
 """
 
 import json
@@ -29,11 +34,14 @@ from minilm.viz.plots import ACCENT, BLOCKED, MAY
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "tests" / "browser" / "mask_explorer.ipynb"
+COURSE = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 ARTIFACTS = ROOT / "artifacts" / "browser"
+EXECUTED = ARTIFACTS / "notebooks"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
                  "--disable-dev-shm-usage"]
 EXPLORER_SVG = ".minilm-mask-explorer svg.minilm-mask"
+CURRENT = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in the front tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -62,10 +70,16 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def jupyter_home(tmp_path_factory) -> Path:
+    """The server's own runtime, config and data folders (its notebook signatures included)."""
+    return tmp_path_factory.mktemp("jupyter")
+
+
+@pytest.fixture(scope="module")
+def lab(jupyter_home):
     """A JupyterLab server on 127.0.0.1 with a token; yields its base URL and the token."""
     port, token = free_port(), secrets.token_hex(16)
-    home = tmp_path_factory.mktemp("jupyter")
+    home = jupyter_home
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTER_DATA_DIR=str(home / "data"), MINILM_FAST="1")
     env.pop("MINILM_GRADE_TARGET", None)
@@ -74,6 +88,14 @@ def lab(tmp_path_factory):
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # Render every cell (not only those in view), so each output can be measured.
+    notebook_settings = home / "settings" / "@jupyterlab" / "notebook-extension"
+    notebook_settings.mkdir(parents=True)
+    (notebook_settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    # Widgets saved in an executed notebook render from that state, without their kernel.
+    widget_settings = home / "settings" / "@jupyter-widgets" / "jupyterlab-manager"
+    widget_settings.mkdir(parents=True)
+    (widget_settings / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
            "--ServerApp.disable_check_xsrf=True", "--LabApp.news_url=None",
@@ -112,6 +134,71 @@ def stop_server(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+# Every output (figure, table, SVG, widget) that sticks out of its cell, measured by the
+# browser: its right edge past the output area's, or content the output area must scroll.
+OVERFLOWING_OUTPUTS_JS = """() => {
+  const found = [];
+  document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').forEach((cell, index) => {
+    cell.querySelectorAll('.jp-OutputArea-output, .jp-MarkdownOutput').forEach(area => {
+      const limit = area.getBoundingClientRect().right + 1;
+      const parts = [area, ...area.querySelectorAll('img, svg, table, .jupyter-widgets, .widget-label')];
+      for (const part of parts) {
+        const box = part.getBoundingClientRect();
+        if (box.width === 0 || part.closest('.jp-OutputArea-prompt')) continue;
+        const cut = part.scrollWidth > part.clientWidth + 1 && getComputedStyle(part).overflowX !== 'visible';
+        if (box.right > limit || cut) {
+          const name = part.tagName.toLowerCase() + '.' + (part.getAttribute('class') || '');
+          found.push({cell: index, element: name,
+                      width: Math.round(part === area ? part.scrollWidth : box.width),
+                      cell_width: Math.round(area.getBoundingClientRect().width)});
+          break;
+        }
+      }
+    });
+  });
+  return found;
+}"""
+
+
+def overflowing_outputs(page) -> list[dict]:
+    return page.evaluate(OVERFLOWING_OUTPUTS_JS)
+
+
+def cut_labels(page) -> list[str]:
+    """Widget labels the browser draws with an ellipsis (text wider than the label)."""
+    return page.evaluate("""() => [...document.querySelectorAll('.widget-label')]
+        .filter(e => e.getBoundingClientRect().width > 0 && e.scrollWidth > e.clientWidth + 1)
+        .map(e => e.textContent)""")
+
+
+def screenshot_outputs(page, folder: Path) -> int:
+    """One PNG per figure, table and widget output in ``folder``; returns how many."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    count = 0
+    cells = page.locator(f"{CURRENT} .jp-Cell")
+    for index in range(cells.count()):
+        outputs = cells.nth(index).locator(".jp-OutputArea-output")
+        for j in range(outputs.count()):
+            output = outputs.nth(j)
+            is_widget = "widget-view" in (output.get_attribute("data-mime-type") or "")
+            if not is_widget and output.locator("img, svg, table, .jupyter-widgets").count() == 0:
+                continue
+            output.scroll_into_view_if_needed()
+            output.screenshot(path=str(folder / f"cell{index:02d}_{j}.png"))
+            count += 1
+    return count
+
+
+def open_saved_notebook(page, base: str, token: str, path: str) -> None:
+    """Open ``path`` in a fresh workspace (``reset``: no tab of an earlier test in front) and
+    wait until its saved outputs are drawn."""
+    page.goto(f"{base}/lab/tree/{path}?reset&token={token}", wait_until="domcontentloaded", timeout=60_000)
+    page.locator(".lm-TabBar-tab.jp-mod-current", has_text=Path(path).name).first.wait_for(timeout=60_000)
+    page.locator(f"{CURRENT} .jp-OutputArea-output").first.wait_for(timeout=60_000)
 
 
 def cell_fill(page, q: int, k: int) -> str:
@@ -181,8 +268,90 @@ def test_mask_explorer_responds_in_jupyterlab(chromium, lab):
             wait_for_new_svg(page, before)
             page.screenshot(path=str(ARTIFACTS / "04_query_highlight.png"))
             assert [cell_fill(page, 4, k) for k in range(6)] == [ACCENT] * 5 + [BLOCKED]
+
+            # A new mask kind starts with no query picked: row 4 would name another token.
+            page.locator(".minilm-mask-explorer select").first.select_option(label="GLM Part A / Part B")
+            page.locator(".minilm-mask-explorer .widget-select-multiple").wait_for(timeout=30_000)
+            query = page.locator(".minilm-mask-explorer .widget-dropdown", has_text="query").locator("select")
+            assert query.evaluate("e => e.options[e.selectedIndex].text") == "none"
+            page.screenshot(path=str(ARTIFACTS / "05_glm.png"))
+
+            # The noising explorer: a long document's picture fits the cell (before: 1,942 px in
+            # an 864 px cell), and the caption names the λ the slider says (before: always 3).
+            noising = page.locator(".minilm-noising-explorer")
+            noising_svg = noising.locator("svg.minilm-noising")
+            noising_svg.wait_for(timeout=60_000)
+            noising.scroll_into_view_if_needed()
+            assert "λ = 3)" in noising_svg.text_content()
+            handle = noising.locator(".noUi-handle").nth(1)  # the sliders: ratio, λ, seed
+            handle.focus()
+            handle.press("ArrowLeft")  # one step of 0.5 down
+            page.wait_for_function("() => document.querySelector('svg.minilm-noising')"
+                                   ".textContent.includes('λ = 2.5)')", timeout=30_000)
+            noising.screenshot(path=str(ARTIFACTS / "06_noising_explorer.png"))
+            # It wrapped into bands instead of shrinking: drawn at its natural size, text readable.
+            natural = float(noising_svg.get_attribute("width"))
+            assert noising_svg.bounding_box()["width"] == pytest.approx(natural)
+
+            assert overflowing_outputs(page) == []
+            assert cut_labels(page) == []
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "failure.png"))
+            raise
+        finally:
+            browser.close()
+
+
+def execute_fast(source: Path, monkeypatch, data_dir: Path) -> Path:
+    """Run ``source`` once in FAST mode into ``artifacts/browser/notebooks/`` (nbclient; cell
+    errors are kept in the outputs, so the test can name them; widget state is saved, so
+    JupyterLab draws the widgets without their kernel). The copy is signed with the key in
+    the server's ``data_dir``: JupyterLab shows an untrusted notebook's HTML, SVG and widgets
+    only as sanitised text, which is not what a learner who ran it sees."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbformat.sign import NotebookNotary
+
+    monkeypatch.setenv("MINILM_FAST", "1")  # the kernel inherits this environment
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    notebook = nbformat.read(source, as_version=4)
+    NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True, store_widget_state=True,
+                   resources={"metadata": {"path": str(source.parent)}}).execute()
+    NotebookNotary(data_dir=str(data_dir)).sign(notebook)
+    EXECUTED.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, EXECUTED / source.name)
+    return EXECUTED / source.name
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("name", [path.name for path in COURSE])
+def test_every_notebook_fits_its_cells_and_shows_no_error(chromium, lab, jupyter_home, monkeypatch, name):
+    import nbformat
+    from playwright.sync_api import sync_playwright
+
+    executed = nbformat.read(execute_fast(ROOT / "notebooks" / name, monkeypatch, jupyter_home / "data"),
+                             as_version=4)
+    errors = [(i, out["ename"], out["evalue"]) for i, cell in enumerate(executed.cells)
+              for out in cell.get("outputs", []) if out["output_type"] == "error"]
+    assert errors == [], f"{name}: cells with an error output (cell, error, message)"
+
+    base, token = lab
+    folder = ARTIFACTS / name.removesuffix(".ipynb")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            open_saved_notebook(page, base, token, f"artifacts/browser/notebooks/{name}")
+            page.wait_for_timeout(2000)  # images decode and widgets restore after the cells appear
+            shots = screenshot_outputs(page, folder)
+            assert overflowing_outputs(page) == [], f"{name}: outputs wider than their cell"
+            assert cut_labels(page) == []
+            pictures = sum(1 for cell in executed.cells for out in cell.get("outputs", [])
+                           if {"image/png", "image/svg+xml"} & set(out.get("data", {})))
+            assert shots >= pictures, f"{name}: {pictures} figures in the notebook, {shots} screenshots"
+        except Exception:
+            page.screenshot(path=str(folder / "failure.png"))
             raise
         finally:
             browser.close()

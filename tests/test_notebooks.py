@@ -149,6 +149,29 @@ def test_course_map_marks_unwritten_notebooks_as_coming(tmp_path):
     assert "](../minilm/masks.py)" in in_notebook
 
 
+def test_compact_course_map_fits_a_jupyterlab_cell():
+    # A cell of JupyterLab at its default width is about 864 px; a table column is at least
+    # as wide as its longest word (a dotted path cannot wrap), about 8 px per character of
+    # 13 px text and code, plus 16 px of padding. The full table needed about 1,190 px.
+    table = course_map_markdown(root="../", compact=True).splitlines()
+    assert table[1] == "| :--- | :--- | :--- | :--- | :--- |"  # left-aligned (JupyterLab's default is right)
+    rows = [line.strip("|").split(" | ") for line in table[2:]]
+    visible = [[re.sub(r"\]\([^)]*\)", "", cell).replace("[", "").replace("`", "") for cell in row]
+               for row in rows]
+    columns = zip(*visible, strict=True)
+    longest_words = [max(len(word) for cell in column for word in cell.split()) for column in columns]
+    assert sum(8 * n + 16 for n in longest_words) <= 864, longest_words
+    glm3 = next(line for line in table if line.startswith("| GLM-3 |"))
+    assert '[`glm_mask`](../minilm/masks.py "minilm.masks.glm_mask")' in glm3  # the full path on hover
+    assert "[07](../notebooks/07_glm_blank_infilling.ipynb) § The Part A / Part B mask" in glm3
+
+
+def test_welcome_notebook_shows_the_compact_course_map():
+    cells = [c for c in nbformat.read(NOTEBOOK_DIR / "00_welcome.ipynb", as_version=4).cells
+             if "course_map_markdown" in c.source and c.cell_type == "code"]
+    assert cells and all("compact=True" in c.source for c in cells)
+
+
 def test_readme_shows_the_current_course_map():
     readme = ROOT / "README.md"
     if not readme.is_file():

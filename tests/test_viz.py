@@ -235,3 +235,45 @@ def test_mask_to_svg_refuses_a_picture_too_large_to_draw():
         mask_to_svg(torch.ones(3, MAX_SVG_TOKENS + 1, dtype=torch.bool))
     svg = mask_to_svg(torch.ones(1, MAX_SVG_TOKENS, dtype=torch.bool))
     assert svg.count('class="cell"') == MAX_SVG_TOKENS
+
+
+@pytest.mark.parametrize("n", [2, 6, 12])
+def test_plot_mask_keeps_its_cells_readable_with_a_legend_that_fits(n):
+    # Before: three legend entries in one row were wider than a 6-token figure, and the
+    # layout shrank the matrix to a 50-pixel grid with overlapping labels.
+    from IPython.core.pylabtools import print_figure
+
+    fig = plot_mask(masks.causal_mask(n), [f"tok{i}" for i in range(n)], title="causal", highlight_query=1)
+    print_figure(fig, "png", bbox_inches="tight")  # what a notebook shows: laid out, cropped to content
+    ax = fig.axes[0]
+    cell_px = ax.get_window_extent().width / n
+    assert cell_px >= 0.25 * fig.dpi, f"{cell_px:.0f}-pixel cells at {fig.dpi} dpi"
+    assert ax.get_legend().get_window_extent().width <= fig.bbox.width
+    assert labels(ax.get_legend().get_texts()) == ["may attend", "blocked", "highlighted query sees"]
+
+
+def test_explorer_query_resets_when_the_mask_kind_changes():
+    # Before: query 2 stayed picked, and in the cross-attention view row 2 is another token.
+    explorer = MaskExplorer("a b c d", kind="causal", query=2)
+    assert explorer.highlight_query == 2
+    explorer.kind_dropdown.value = "cross"
+    assert explorer.query_dropdown.value == -1 and explorer.highlight_query is None
+    assert "may attend to" not in explorer.caption.value
+    explorer.query_dropdown.value = 1  # a query picked in the new view ...
+    explorer.text_box.value = "a b c d e"  # ... survives a new sentence that still has row 1
+    assert explorer.highlight_query == 1 and explorer.query_tokens[1] == "a"
+    explorer.kind_dropdown.value = "glm"
+    assert explorer.highlight_query is None
+
+
+def test_explorer_labels_are_not_cut_short():
+    # JupyterLab's 13 px labels take about 8 px per character; a label given less is cut
+    # with an ellipsis ("GLM spans" showed as "GLM spa…" in 70 px).
+    explorer = MaskExplorer("a b c", kind="glm")
+    for control in (explorer.kind_dropdown, explorer.text_box, explorer.length_slider,
+                    explorer.span_select, explorer.query_dropdown):
+        width = control.style.description_width
+        if width.endswith("px"):
+            assert 8 * len(control.description) <= float(width[:-2]), control.description
+        else:
+            assert width in ("initial", ""), width

@@ -160,3 +160,67 @@ def test_explorer_follows_its_controls():
     assert "text/html" in explorer._repr_mimebundle_()
     with pytest.raises(ValueError, match="kind"):
         NoisingExplorer([doc], tok, kind="rotate")
+
+
+def test_explorer_caption_names_the_lambda_of_the_slider():
+    # Before: the caption said "λ = 3" whatever the slider said.
+    from minilm.tokenizer import WordTokenizer
+
+    doc = "Anna lives in Paris. She likes soup. Ben has a red cat. It sleeps."
+    explorer = NoisingExplorer([doc], WordTokenizer.train([doc]), kind="text_infilling", ratio=0.3)
+    assert "(Poisson, λ = 3)" in explorer.picture.caption
+    explorer.lambda_slider.value = 1.5
+    assert "(Poisson, λ = 1.5)" in explorer.picture.caption and "λ = 1.5" in explorer.svg
+    assert "λ = 1.5" in explorer.static_figure().axes[0].texts[-1].get_text()
+
+
+def svg_size(svg: str) -> tuple[float, float]:
+    root = ET.fromstring(svg)
+    width, height = float(root.get("width")), float(root.get("height"))
+    assert root.get("viewBox") == f"0 0 {width:.0f} {height:.0f}"  # it scales as one picture ...
+    style = {k.strip(): v.strip() for k, v in (d.split(":") for d in root.get("style").split(";") if d)}
+    assert style["max-width"] == "100%" and style["height"] == "auto"  # ... down to its cell
+    return width, height
+
+
+def token_groups(svg: str) -> list[tuple[int, int, float, float]]:
+    """(row, index, right edge, top) of every token box."""
+    out = []
+    for g in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g"):
+        rect = g.find("{http://www.w3.org/2000/svg}rect")
+        right = float(rect.get("x")) + float(rect.get("width"))
+        out.append((int(g.get("data-row")), int(g.get("data-i")), right, float(rect.get("y"))))
+    return out
+
+
+def test_svg_of_a_long_document_wraps_into_bands_that_fit_a_cell():
+    # Before: one 1,942-pixel row pair; a JupyterLab cell (864 px) cut off its right half.
+    tokens = [f"word{i}" for i in range(40)]
+    noised = ["[MASK]" if i % 7 == 3 else t for i, t in enumerate(tokens)]
+    pic = noising_picture(tokens, noised, "token_masking", [i for i in range(40) if i % 7 == 3])
+    width, height = svg_size(picture_to_svg(pic))
+    assert width <= 840 and height > 200  # several bands
+    boxes = token_groups(picture_to_svg(pic))
+    assert len(boxes) == 80 and all(right <= width for _, _, right, _ in boxes)
+    # Each masked token sits in the same band (same y offset) as its [MASK]: no line is cut.
+    y = {(r, i): y for r, i, _, y in boxes}
+    assert all(y[(1, i)] - y[(0, i)] == pytest.approx(y[(1, 0)] - y[(0, 0)]) for i in range(40))
+    assert len({y[(0, i)] for i in range(40)}) == 4  # four bands
+
+
+def test_svg_of_a_rotated_document_stacks_its_rows_without_crossing_lines():
+    # Rotation moves tokens across the whole picture: no cut keeps the lines in one band, so
+    # the original wraps on its own, then the noised document; the colours say which part
+    # went where.
+    tokens = [f"word{i}" for i in range(40)]
+    rotated = tokens[25:] + tokens[:25]
+    pic = noising_picture(tokens, rotated, "document_rotation", 25)
+    svg = picture_to_svg(pic)
+    width, _ = svg_size(svg)
+    boxes = token_groups(svg)
+    assert width <= 840 and all(right <= width for _, _, right, _ in boxes)
+    assert max(y for *_, y in boxes[:40]) < min(y for *_, y in boxes[40:])  # original lines first
+    assert "<line" not in svg  # no link lines
+    fills = [g.find("{http://www.w3.org/2000/svg}rect").get("fill")
+             for g in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g")]
+    assert fills == [b.fill for _, row in pic.rows for b in row]

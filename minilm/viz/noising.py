@@ -93,8 +93,10 @@ def _check_length(noised: list[str], expected: int, kind: str) -> None:
 
 
 # ------------------------------------------------------------------------- layout
-def noising_picture(original_tokens, noised_tokens, kind: str, info) -> Picture:
-    """The picture of one noising step (see ``plot_noising`` for ``info``)."""
+def noising_picture(original_tokens, noised_tokens, kind: str, info, *,
+                    poisson_lambda: float = 3.0) -> Picture:
+    """The picture of one noising step (see ``plot_noising`` for ``info``); ``poisson_lambda``
+    is the mean span length text infilling drew with, named in the caption."""
     top, bottom = _tokens(original_tokens, "original_tokens"), _tokens(noised_tokens, "noised_tokens")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -138,7 +140,8 @@ def noising_picture(original_tokens, noised_tokens, kind: str, info) -> Picture:
             shift += (e - s) - 1
         lengths = [e - s for s, e in spans]
         covered = sum(lengths)
-        caption = (f"{len(spans)} span{'s' * (len(spans) != 1)} of lengths {lengths} (Poisson, λ = 3) "
+        caption = (f"{len(spans)} span{'s' * (len(spans) != 1)} of lengths {lengths} "
+                   f"(Poisson, λ = {poisson_lambda:g}) "
                    f"cover {covered} of {n} tokens ({covered / max(n, 1):.0%}); each span became ONE [MASK], "
                    "so the model must also work out how many tokens are missing.")
     elif kind == "sentence_permutation":
@@ -208,7 +211,8 @@ def x_at(xs: list[tuple[float, float]], pos: float) -> float:
     return xs[k][0] - _GAP / 2
 
 
-def plot_noising(original_tokens, noised_tokens, kind: str, info, *, ax=None, title: str | None = None):
+def plot_noising(original_tokens, noised_tokens, kind: str, info, *, ax=None, title: str | None = None,
+                 poisson_lambda: float = 3.0):
     """One noising step as a Figure: original on top, noised below, what happened in colour.
 
     ``info`` says what the noising function did (``noise_with_info`` returns it):
@@ -216,7 +220,8 @@ def plot_noising(original_tokens, noised_tokens, kind: str, info, *, ax=None, ti
     text_infilling: the spans ``[(start, end), ...]``; sentence_permutation:
     ``{"spans": sentence spans, "order": order}``; document_rotation: the start index.
     """
-    return draw_picture(noising_picture(original_tokens, noised_tokens, kind, info), ax=ax, title=title)
+    picture = noising_picture(original_tokens, noised_tokens, kind, info, poisson_lambda=poisson_lambda)
+    return draw_picture(picture, ax=ax, title=title)
 
 
 def plot_token_rows(rows, *, title: str = "", caption: str = "", ax=None):

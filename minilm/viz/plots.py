@@ -158,9 +158,24 @@ def plot_mask(mask: torch.Tensor, tokens: Sequence[str] | None = None, *,
     if title:
         ax.set_title(title, fontweight="bold")
     if legend:
-        ax.legend(handles=legend_handles(q is not None), loc="upper center", bbox_to_anchor=(0.5, -0.02),
-                  ncol=3, frameon=False, fontsize="small")
+        fitting_legend(ax, legend_handles(q is not None))
     return fig
+
+
+def fitting_legend(ax, handles: list) -> None:
+    """The legend under ``ax`` in as many columns as fit the figure's width.
+
+    A legend wider than its figure makes the constrained layout shrink the matrix to leave
+    room for it (a 6-token mask with three legend entries became a 50-pixel grid with
+    overlapping labels), so fall back to fewer columns until the legend fits.
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    for ncol in range(len(handles), 0, -1):
+        legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=ncol,
+                           frameon=False, fontsize="small")
+        if legend.get_window_extent(renderer).width <= 0.95 * fig.bbox.width:
+            return
 
 
 def plot_masks(masks: Mapping[str, torch.Tensor], tokens=None, *, ncols: int | None = None,

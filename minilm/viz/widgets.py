@@ -154,8 +154,10 @@ class MaskExplorer:
                                continuous_update=False, style=wide, layout=w.Layout(width="420px"))
         self.length_slider = w.IntSlider(value=0, min=0, max=MAX_PADS, description="", style=wide,
                                          layout=w.Layout(width="340px"))
-        self.span_select = w.SelectMultiple(options=[], rows=4, description="GLM spans", style=wide,
-                                            layout=w.Layout(width="240px"))
+        # "initial": the label takes the width it needs (a fixed 70px cut "GLM spans" short).
+        self.span_select = w.SelectMultiple(options=[], rows=4, description="GLM spans",
+                                            style={"description_width": "initial"},
+                                            layout=w.Layout(width="260px"))
         self.query_dropdown = w.Dropdown(options=[("none", -1)], value=-1, description="query",
                                          style=wide, layout=w.Layout(width="240px"))
         self.view = w.HTML(layout=w.Layout(overflow="auto"))
@@ -195,8 +197,12 @@ class MaskExplorer:
         q = self.query_dropdown.value
         return None if q is None or q < 0 else q
 
-    def _sync_controls(self, length: int | None = None, positions=None) -> None:
-        """Fit the slider, span list and query menu to the current kind and sentence."""
+    def _sync_controls(self, length: int | None = None, positions=None, keep_query: bool = True) -> None:
+        """Fit the slider, span list and query menu to the current kind and sentence.
+
+        ``keep_query=False`` resets the query to "none": after a change of mask kind the
+        same row number names another token (cross-attention rows are the target, GLM's
+        are Part A and Part B), so keeping it would light up a query nobody picked."""
         self._busy = True
         try:
             kind, tokens = self.kind, self.sentence_tokens
@@ -213,7 +219,7 @@ class MaskExplorer:
             self.span_select.layout.display = "flex" if kind == "glm" else "none"
             built = self._build()
             rows = built["query_tokens"] or built["tokens"]
-            previous = self.query_dropdown.value
+            previous = self.query_dropdown.value if keep_query else -1
             self.query_dropdown.options = [("none", -1)] + [(f"{i}: {t}", i) for i, t in enumerate(rows)]
             self.query_dropdown.value = previous if previous is not None and previous < len(rows) else -1
         finally:
@@ -228,7 +234,7 @@ class MaskExplorer:
             return
         if change["owner"] is self.kind_dropdown:  # a new kind: start its slider from a sensible value
             n = len(self.sentence_tokens)
-            self._sync_controls(length=n // 2 if self.kind == "prefix" else 0)
+            self._sync_controls(length=n // 2 if self.kind == "prefix" else 0, keep_query=False)
         elif change["owner"] in (self.text_box, self.span_select, self.length_slider):
             self._sync_controls()
         self._render()

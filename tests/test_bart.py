@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from minilm.checkpoint import load_checkpoint, save_checkpoint
 from minilm.generate import generate_seq2seq
 from minilm.models import IGNORE_INDEX, Bart, BartConfig, Seq2SeqConfig, count_parameters
-from minilm.models.bart import bart_noise, denoising_batch, seq2seq_batch, shift_right
-from minilm.objectives.denoising import text_infilling
+from minilm.objectives.denoising import bart_noise, text_infilling
+from minilm.objectives.seq2seq import denoising_batch, seq2seq_batch, shift_right
 from minilm.train import evaluate, train
 
 V, PAD, MASK, START, EOS, STOP = 60, 0, 4, 5, 7, 9

@@ -14,7 +14,7 @@ from minilm.finetune import (
 from minilm.finetune.bart import STEP1_BART_PARAMETERS, append_eos, set_trainable
 from minilm.generate import generate_seq2seq
 from minilm.models import Bart, BartConfig
-from minilm.models.seq2seq import shift_right
+from minilm.objectives.seq2seq import shift_right
 from minilm.train import train
 
 V, PAD, START, EOS = 50, 0, 5, 7

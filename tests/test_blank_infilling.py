@@ -6,8 +6,8 @@ from collections import Counter
 import pytest
 import torch
 
+from minilm.constants import IGNORE_INDEX
 from minilm.masks import glm_mask
-from minilm.models.common import IGNORE_INDEX
 from minilm.objectives import blank_infilling as b
 
 M, S, E, PAD, CLS = 1, 2, 3, 0, 4

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from minilm.models.common import IGNORE_INDEX
+from minilm.constants import IGNORE_INDEX
 from minilm.objectives.nsp import (
     IS_NEXT,
     NOT_NEXT,

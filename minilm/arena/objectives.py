@@ -36,10 +36,11 @@ from torch.nn.utils.rnn import pad_sequence
 
 from minilm.constants import IGNORE_INDEX
 from minilm.masks import prefix_lm_mask
-from minilm.models.bart import bart_noise, seq2seq_batch
 from minilm.objectives.blank_infilling import blank_infilling, glm_collate
 from minilm.objectives.clm import clm_labels
+from minilm.objectives.denoising import bart_noise
 from minilm.objectives.mlm import mask_tokens
+from minilm.objectives.seq2seq import seq2seq_batch
 from minilm.objectives.span_corruption import span_corruption
 
 # model name -> what it is (the keys are what ``register_objective(model=...)`` accepts).

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from minilm.checks import check_class_labels, check_tensor
-from minilm.models.common import token_cross_entropy
+from minilm.objectives.loss import token_cross_entropy
 
 
 def new_linear(d_in: int, d_out: int, *, bias: bool = True) -> nn.Linear:

@@ -29,9 +29,10 @@ import torch
 from torch import nn
 
 from minilm.checks import check_positive_int, check_tensor, check_token_ids, labels_tensor
+from minilm.constants import IGNORE_INDEX
 from minilm.device import model_device, move_to
 from minilm.finetune.classifier import classification_loss
-from minilm.models.common import IGNORE_INDEX, ModelOutput
+from minilm.models.common import ModelOutput
 from minilm.modes import evaluating
 from minilm.objectives.blank_infilling import glm_collate, glm_generation_context
 

@@ -32,8 +32,9 @@ from torch import nn
 from minilm.checks import check_positive_int, check_probability, check_tensor
 from minilm.finetune.batching import last_token_index
 from minilm.finetune.classifier import classification_loss, new_linear
-from minilm.models.common import ModelOutput, token_cross_entropy
+from minilm.models.common import ModelOutput
 from minilm.objectives.clm import clm_labels
+from minilm.objectives.loss import token_cross_entropy
 
 
 def auxiliary_loss(task_loss: torch.Tensor, lm_loss: torch.Tensor, lm_weight: float) -> torch.Tensor:

@@ -24,24 +24,19 @@ decodes with a key/value cache.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pad_sequence
 
 from minilm.checks import (
     check_context_length,
-    check_positive_int,
     check_tensor,
     check_token_ids,
 )
-from minilm.constants import IGNORE_INDEX
-from minilm.models.seq2seq import Seq2Seq, Seq2SeqConfig, shift_right
-from minilm.objectives.denoising import sentence_permutation, text_infilling
+from minilm.models.seq2seq import Seq2Seq, Seq2SeqConfig
 
-__all__ = ["BartConfig", "Bart", "shift_right", "seq2seq_batch", "denoising_batch", "bart_noise"]
+__all__ = ["BartConfig", "Bart"]
 
 
 @dataclass
@@ -158,73 +153,3 @@ class Bart(Seq2Seq):
     def embed_target(self, decoder_input_ids: torch.Tensor, *, past_length: int = 0) -> torch.Tensor:
         """``LN(E[y] + P_dec)`` [B, T, d], positions ``past_length ... past_length + T - 1``."""
         return self.embed(decoder_input_ids, side="decoder", past_length=past_length)
-
-
-# --------------------------------------------------------------------------- batches
-def _id_list(rows, name: str) -> list[torch.Tensor]:
-    if isinstance(rows, torch.Tensor) or not isinstance(rows, Sequence) or len(rows) == 0:
-        raise TypeError(f"{name} must be a non-empty list of 1-D token id tensors")
-    for i, row in enumerate(rows):
-        check_tensor(row, f"{name}[{i}]", ndim=1, integer=True, non_empty=False)
-    return [row.long() for row in rows]
-
-
-def seq2seq_batch(sources, targets, *, pad_id: int, start_id: int,
-                  eos_id: int | None = None) -> dict[str, torch.Tensor]:
-    """Pad pairs (source ids, target ids) into one batch for ``Bart``/``Seq2Seq``.
-
-    With ``eos_id`` both sides get it appended. Returns ``input_ids`` and
-    ``attention_mask`` [B, S]; ``labels`` [B, T] (the target, -100 on padding),
-    ``decoder_input_ids = shift_right(labels)`` and ``decoder_attention_mask`` [B, T]::
-
-        source [a M d], target [a b c d], eos E, start <s>:
-        input_ids         = [a  M  d  E]
-        labels            = [a  b  c  d  E]
-        decoder_input_ids = [<s> a b  c  d]
-    """
-    sources, targets = _id_list(sources, "sources"), _id_list(targets, "targets")
-    if len(sources) != len(targets):
-        raise ValueError(f"sources and targets must have the same length, got {len(sources)} and "
-                         f"{len(targets)}")
-    check_positive_int(pad_id, "pad_id", allow_zero=True)
-    check_positive_int(start_id, "start_id", allow_zero=True)
-    if eos_id is not None:
-        check_positive_int(eos_id, "eos_id", allow_zero=True)
-        end = torch.tensor([eos_id])
-        sources = [torch.cat([s, end.to(s.device)]) for s in sources]
-        targets = [torch.cat([t, end.to(t.device)]) for t in targets]
-    for name, rows in (("sources", sources), ("targets", targets)):
-        if any(len(r) == 0 for r in rows):
-            raise ValueError(f"{name} has an empty row (and no eos_id to fill it)")
-    input_ids = pad_sequence(sources, batch_first=True, padding_value=pad_id)
-    attention_mask = pad_sequence([torch.ones_like(s) for s in sources], batch_first=True)
-    labels = pad_sequence(targets, batch_first=True, padding_value=IGNORE_INDEX)
-    return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels,
-            "decoder_input_ids": shift_right(labels, start_id=start_id, pad_id=pad_id),
-            "decoder_attention_mask": (labels != IGNORE_INDEX).long()}
-
-
-def denoising_batch(documents, noise: Callable[[torch.Tensor], torch.Tensor], *, pad_id: int,
-                    start_id: int, eos_id: int | None = None) -> dict[str, torch.Tensor]:
-    """BART's pretraining batch: the encoder reads ``noise(doc)``, the labels are ``doc``.
-
-    ``noise`` maps a 1-D id tensor to its corrupted copy, e.g.
-    ``partial(text_infilling, mask_id=tok.mask_token_id, generator=gen)``.
-    """
-    if not callable(noise):
-        raise TypeError(f"noise must be a function ids -> noised ids, got {type(noise).__name__}")
-    documents = _id_list(documents, "documents")
-    return seq2seq_batch([noise(d) for d in documents], documents, pad_id=pad_id, start_id=start_id,
-                         eos_id=eos_id)
-
-
-def bart_noise(ids: torch.Tensor, *, mask_id: int, full_stop_id: int, mask_ratio: float = 0.3,
-               poisson_lambda: float = 3.0, permute_sentences: bool = True, special_ids=(),
-               generator: torch.Generator | None = None) -> torch.Tensor:
-    """The noise of the final BART models (Sec. 5.1): shuffle the sentences, then text
-    infilling of 30 % of the tokens with Poisson(3) spans (fairseq's order)."""
-    if permute_sentences:
-        ids = sentence_permutation(ids, full_stop_id=full_stop_id, special_ids=special_ids,
-                                   generator=generator)
-    return text_infilling(ids, mask_id=mask_id, mask_ratio=mask_ratio, poisson_lambda=poisson_lambda,
-                          special_ids=special_ids, generator=generator)

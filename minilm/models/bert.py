@@ -32,10 +32,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from minilm.checks import check_tensor
-from minilm.models.common import ModelOutput, token_cross_entropy
+from minilm.models.common import ModelOutput
 from minilm.models.encoder import encoder_mask
 from minilm.modes import evaluating
 from minilm.nn import ACTIVATIONS, Embeddings, TransformerConfig, TransformerStack, init_weights
+from minilm.objectives.loss import token_cross_entropy
 
 N_NSP_CLASSES = 2  # IsNext, NotNext
 

@@ -10,8 +10,7 @@ language model in miniature: the middle word is "masked" (left out), the context
 *both* sides predicts it, and no labels are needed. Words used in the same contexts end
 up with similar rows of E, so a word's nearest neighbours are words of the same kind.
 
-(The paper trains with a hierarchical softmax over a huge vocabulary; the course's
-vocabulary is a few hundred words, so a full softmax is simpler and exact.)
+(The paper's hierarchical softmax serves a huge vocabulary; a full softmax is exact here.)
 """
 
 from __future__ import annotations

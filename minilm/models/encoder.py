@@ -20,7 +20,8 @@ import torch
 
 from minilm.checks import check_attention_mask, check_attention_matrix
 from minilm.masks import combine, padding_mask
-from minilm.models.common import ModelOutput, TransformerLM
+from minilm.models.common import ModelOutput
+from minilm.models.transformer_lm import TransformerLM
 from minilm.nn import TransformerConfig
 
 

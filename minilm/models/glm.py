@@ -12,12 +12,9 @@ Part A (a Part B token takes the index of its span's [MASK]) and its index insid
 (0 throughout Part A). The model is never told how long a span is.
 
 Architecture (Sec. 2.2): pre-LN blocks ("rearranged layer normalization and residual
-connection"), one linear output layer tied to the input embedding (as GPT, unless
-``tie_embeddings=False``), GeLU activations.
-
-Generation (``minilm.generate.generate_blanks``) passes a ``cache`` (``new_cache()``), as
-for GPT: Part A never attends to Part B, so its keys and values are computed once and
-each step feeds only the new Part B token.
+connection"), GeLU, and one output layer tied to the input embedding, as in GPT.
+Generation (``minilm.generate.generate_blanks``) feeds one Part B token per step with a
+``cache``: Part A never attends to Part B, so its keys and values never change.
 """
 
 from __future__ import annotations
@@ -28,7 +25,8 @@ import torch
 
 from minilm.checks import check_attention_mask, check_batch_size, check_shifted_labels
 from minilm.masks import combine, glm_mask, padding_mask
-from minilm.models.common import ModelOutput, TransformerLM, token_cross_entropy
+from minilm.models.common import ModelOutput
+from minilm.models.transformer_lm import TransformerLM
 from minilm.nn import KVCache, TransformerConfig
 
 
@@ -54,12 +52,10 @@ class GLM(TransformerLM):
                 cache: KVCache | None = None, output_attentions: bool = False) -> ModelOutput:
         """``input_ids`` [B, T]; ``position_ids`` [B, 2, T]; ``sep`` = length of Part A (int or
         LongTensor [B]); ``attention_mask`` [B, T]: 1 = real token, 0 = padding; ``labels``
-        aligned with the predictions (-100 on Part A), as built by
-        ``minilm.objectives.blank_infilling.glm_sample`` (``labels=input_ids`` is refused).
+        aligned with the predictions (-100 on Part A), as ``blank_infilling.glm_sample`` makes them.
 
         With a ``cache`` (``new_cache()``), ``input_ids`` and ``position_ids`` hold only the
-        tokens after the cached ones, ``sep`` still counts from the start, and
-        ``attention_mask``, if given, covers the cached tokens and the new ones.
+        new tokens; ``sep`` and ``attention_mask`` still count from the first cached token.
         """
         past = 0 if cache is None else len(cache)
         if isinstance(sep, torch.Tensor):
@@ -70,14 +66,10 @@ class GLM(TransformerLM):
             real = check_attention_mask(attention_mask, input_ids, length=past + input_ids.shape[1])
             mask = combine(mask, padding_mask(real)[..., past:, :])
         if labels is not None:
-            check_shifted_labels(labels, input_ids,
-                                 builder="minilm.objectives.blank_infilling.glm_sample")
+            check_shifted_labels(labels, input_ids, builder="minilm.objectives.blank_infilling.glm_sample")
         h = self.embed(input_ids, position_ids=position_ids, past_length=past)
         out = self.transformer(h, mask=mask, cache=cache, output_attentions=output_attentions)
-        logits = self.lm_head(out.hidden_states)
-        loss = None if labels is None else token_cross_entropy(logits, labels)
-        return ModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                           attentions=out.attentions)
+        return self.language_model_output(out, labels)
 
     def new_cache(self) -> KVCache:
         return KVCache(self.config.n_layers)

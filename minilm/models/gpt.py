@@ -21,7 +21,8 @@ import torch
 
 from minilm.checks import check_attention_mask, check_shifted_labels
 from minilm.masks import causal_padding_mask
-from minilm.models.common import ModelOutput, TransformerLM
+from minilm.models.common import ModelOutput
+from minilm.models.transformer_lm import TransformerLM
 from minilm.nn import KVCache, TransformerConfig
 
 

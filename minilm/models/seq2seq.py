@@ -11,9 +11,8 @@ over the source, causal over the target, and a cross mask that lets every target
 position read every real source position. Source and target share one embedding table,
 which is also the output layer (as in BART and T5).
 
-The decoder reads the target shifted right by one, ``decoder_input_ids = [start, y_1, ...,
-y_{T-1}]``, and ``labels = [y_1, ..., y_T]`` are aligned with its outputs: ``shift_right``
-builds the former from the latter. BART (notebook 06) reuses this class.
+The decoder reads ``decoder_input_ids = shift_right(labels)`` (``minilm.objectives.seq2seq``),
+and BART (notebook 06) reuses this class.
 """
 
 from __future__ import annotations
@@ -26,32 +25,17 @@ from torch import nn
 from minilm.checks import (
     check_attention_mask,
     check_batch_size,
-    check_positive_int,
     check_shifted_labels,
-    check_tensor,
 )
 from minilm.masks import causal_padding_mask, cross_mask, padding_mask
-from minilm.models.common import IGNORE_INDEX, ModelOutput, token_cross_entropy
+from minilm.models.common import ModelOutput
 from minilm.nn import Embeddings, EncoderDecoderStack, KVCache, StackOutput, TransformerConfig, init_weights
+from minilm.objectives.loss import token_cross_entropy
 
 
 @dataclass
 class Seq2SeqConfig(TransformerConfig):
     """Sizes of both stacks (each has ``n_layers`` blocks); defaults train in seconds on CPU."""
-
-
-def shift_right(labels: torch.Tensor, *, start_id: int, pad_id: int) -> torch.Tensor:
-    """Decoder inputs from labels: ``[start, y_1, ..., y_{T-1}]``; -100 labels become ``pad_id``.
-
-    labels            = [ anna  lives  <e>   -100 ]
-    decoder_input_ids = [ <s>   anna   lives <e>  ]   (the <e> under a -100 label is never scored)
-    """
-    check_tensor(labels, "labels", ndim=(1, 2), integer=True)
-    check_positive_int(start_id, "start_id", allow_zero=True)
-    check_positive_int(pad_id, "pad_id", allow_zero=True)
-    shifted = torch.full_like(labels, start_id)
-    shifted[..., 1:] = labels[..., :-1]
-    return shifted.masked_fill(shifted == IGNORE_INDEX, pad_id)
 
 
 class Seq2Seq(nn.Module):
@@ -121,7 +105,7 @@ class Seq2Seq(nn.Module):
             src_mask = cross_mask(real, T)
         if labels is not None:
             check_shifted_labels(labels, decoder_input_ids, inputs_name="decoder_input_ids",
-                                 builder="decoder_input_ids = minilm.models.seq2seq.shift_right(labels)")
+                                 builder="decoder_input_ids = minilm.objectives.seq2seq.shift_right(labels)")
         dec = self.stack(tgt, encoder_outputs, tgt_mask=tgt_mask, cross_mask=src_mask, cache=cache,
                          output_attentions=output_attentions)
         logits = self.lm_head(dec.hidden_states)

@@ -300,3 +300,15 @@ def document_rotation_start(ids: torch.Tensor, *, generator: torch.Generator | N
                             special_ids=()) -> tuple[torch.Tensor, int]:
     """``document_rotation`` plus the index in ``ids`` of the token it now starts with."""
     return _document_rotation(ids, special_ids, generator)
+
+
+def bart_noise(ids: torch.Tensor, *, mask_id: int, full_stop_id: int, mask_ratio: float = 0.3,
+               poisson_lambda: float = 3.0, permute_sentences: bool = True, special_ids=(),
+               generator: torch.Generator | None = None) -> torch.Tensor:
+    """The noise of the final BART models (Sec. 5.1): shuffle the sentences, then text
+    infilling of 30 % of the tokens with Poisson(3) spans (fairseq's order)."""
+    if permute_sentences:
+        ids = sentence_permutation(ids, full_stop_id=full_stop_id, special_ids=special_ids,
+                                   generator=generator)
+    return text_infilling(ids, mask_id=mask_id, mask_ratio=mask_ratio, poisson_lambda=poisson_lambda,
+                          special_ids=special_ids, generator=generator)

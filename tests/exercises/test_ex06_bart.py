@@ -10,12 +10,12 @@ import torch
 from span_stats import assert_same_frequencies, coverage_counts, draw, length_counts, start_counts
 
 from minilm.grade import load_target
-from minilm.models.seq2seq import shift_right as reference_shift_right
 from minilm.objectives.denoising import (
     document_rotation_start,
     sentence_permutation_order,
     text_infilling_spans,
 )
+from minilm.objectives.seq2seq import shift_right as reference_shift_right
 
 ex = load_target("ex06_bart")
 

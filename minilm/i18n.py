@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -190,3 +191,61 @@ def status_table(reports: list[NotebookReport], missing: list[str]) -> str:
                      f"{len(r.cells('untranslated')):>12}  {step}")
     lines += [f"{Path(m).stem:<{width}}  (no Chinese notebook yet)" for m in missing]
     return "\n".join(lines)
+
+
+# --- the glossary (docs/glossary.md): one Chinese term per concept -------------------------
+
+GLOSSARY = Path("docs") / "glossary.md"
+_ALTERNATIVES = re.compile(r"；|、|，|,|\s/\s|/")
+_ASIDE = re.compile(r"（[^）]*）|\([^)]*\)")  # an explanation in parentheses, not part of the term
+
+
+@dataclass(frozen=True)
+class GlossaryRow:
+    id: str                 # a syllabus ID ("BERT-2"), or "—" for a general term
+    english: str
+    chinese: str            # as written, e.g. "自编码语言模型（完形填空）"
+    where: str
+    avoid: tuple[str, ...]  # variants the course does not use
+
+    @property
+    def terms(self) -> list[str]:
+        """The Chinese terms a notebook must use: alternatives split, asides in parentheses dropped."""
+        return [t.strip() for t in _ALTERNATIVES.split(_ASIDE.sub("", self.chinese)) if t.strip()]
+
+
+def read_glossary(text: str) -> list[GlossaryRow]:
+    """The rows of every table headed ``| ID | English | 中文 | Where taught |`` (an ``Avoid``
+    column may follow: variants separated by 、 or commas)."""
+    rows, header = [], None
+    for line in text.splitlines():
+        if not line.strip().startswith("|"):
+            header = None
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if header is None:
+            header = cells if {"ID", "English", "中文", "Where taught"} <= set(cells) else []
+        elif header and not set("".join(cells)) <= set("-: "):
+            cell = dict(zip(header, cells, strict=False))
+            avoid = tuple(a.strip() for a in re.split(r"、|，|,", cell.get("Avoid", "")) if a.strip())
+            rows.append(GlossaryRow(cell["ID"], cell["English"], cell["中文"], cell["Where taught"], avoid))
+    return rows
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)  # "BART 微调" and "BART微调" are the same term
+
+
+def glossary_problems(rows: list[GlossaryRow], texts: dict[str, str]) -> list[str]:
+    """What the Chinese notebooks' markdown (``texts``: notebook name -> text) does against
+    the glossary: a term no notebook uses, or a variant the glossary says to avoid."""
+    squeezed = {name: _squeeze(text) for name, text in texts.items()}
+    problems = [f"glossary {r.id} ({r.english}): no Chinese notebook uses the term {term!r}"
+                for r in rows for term in r.terms if not any(_squeeze(term) in t for t in squeezed.values())]
+    approved = sorted({_squeeze(term) for r in rows for term in r.terms}, key=len, reverse=True)
+    for name, text in squeezed.items():
+        for term in approved:  # an approved term may contain an avoided variant: don't count it
+            text = text.replace(term, "\0")
+        problems += [f"{name}: uses {variant!r}; docs/glossary.md says {r.chinese!r} ({r.id}, {r.english})"
+                     for r in rows for variant in r.avoid if _squeeze(variant) in text]
+    return problems

@@ -22,6 +22,7 @@ from pathlib import Path
 
 def _grade(args: argparse.Namespace) -> int:
     from minilm.grade import grade, print_table, resolve_names
+    from minilm.lang import t
 
     try:
         names = resolve_names(args.exercises or None)
@@ -31,16 +32,16 @@ def _grade(args: argparse.Namespace) -> int:
     if not names:
         print("minilm grade: no graded exercises found (tests/exercises/test_ex*.py)", file=sys.stderr)
         return 2
-    print(f"Grading {args.target}/ ({len(names)} exercise{'s' * (len(names) != 1)}) ...", flush=True)
+    print(t("grade.grading", target=args.target, count=len(names), s="s" * (len(names) != 1)), flush=True)
     rows = grade(names, target=args.target)
     print_table(rows)
     for row in rows:  # why an exercise scores less than its tests say, always shown
         for message in row.errors:
-            print(f"{row.exercise}: could not import: {message}")
+            print(t("grade.could_not_import", exercise=row.exercise, message=message))
         for message in row.problems:
             print(f"{row.exercise}: {message}")
     if not args.verbose and any(r.passed < r.total or r.errors for r in rows):
-        print("\nFill in the functions in exercises/ and grade again; add -v to list what does not pass.")
+        print("\n" + t("grade.hint"))
     if args.verbose:
         for row in rows:
             for test in row.tests:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import unicodedata
 from pathlib import Path
 
@@ -177,16 +178,19 @@ def language() -> str:
 def t(key: str, english: str | None = None, *, lang: str | None = None, **values) -> str:
     """The text of ``key`` in ``lang`` (default: ``language()``), formatted with ``values``.
 
-    ``english`` is the English text where it lives beside its code (a widget's table of
-    mask kinds); otherwise the English comes from this catalogue. A key the Chinese
-    catalogue lacks shows in English.
+    ``english`` is the finished English text where it is made beside its code (a widget's
+    table of mask kinds, a caption built from numbers): returned as it is, ``values`` only
+    fill in the catalogue's text. Otherwise the English comes from this catalogue. A key the
+    Chinese catalogue lacks shows in English.
     """
     lang = lang or language()
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
     text = MESSAGES[lang].get(key) if lang != "en" else None
+    if text is None and english is not None:
+        return english
     if text is None:
-        text = english if english is not None else EN.get(key)
+        text = EN.get(key)
     if text is None:
         raise KeyError(f"no text for {key!r}: add it to minilm.lang.EN")
     return text.format(**values) if values else text
@@ -203,12 +207,34 @@ def pad(text: str, columns: int, align: str = "<") -> str:
     return text + space if align == "<" else space + text
 
 
+def wrap(text: str, columns: int) -> list[str]:
+    """``textwrap.wrap`` by terminal columns that may also break between Chinese characters
+    (Chinese has no spaces to break at)."""
+    lines, line = [], ""
+    for piece in re.findall(r"\s+|[^\s\u2e80-\uffef]+|.", text):
+        if line and width(line + piece.rstrip()) > columns:
+            lines.append(line.rstrip())
+            line = piece.lstrip()
+        else:
+            line += piece
+    return [*lines, line.rstrip()] if line.strip() else lines
+
+
+def in_chinese_notebook(cwd: Path | None = None) -> bool:
+    """Whether this kernel runs a notebook of ``notebooks/zh/``: its working folder is that
+    folder, or JupyterLab's ``JPY_SESSION_NAME`` (the notebook's path) lies in it."""
+    folders = [Path.cwd() if cwd is None else Path(cwd)]
+    if os.environ.get("JPY_SESSION_NAME"):
+        folders.append(Path(os.environ["JPY_SESSION_NAME"]).parent)
+    return any(f.name == "zh" and f.parent.name == "notebooks" for f in folders)
+
+
 def use_notebook_language(cwd: Path | None = None) -> str:
-    """Set ``MINILM_LANG=zh`` when the kernel runs in ``notebooks/zh/`` (the Chinese notebooks
-    share the English setup cell, so their folder says which language they want), unless
-    ``MINILM_LANG`` is set already. Returns the language in use."""
-    folder = Path.cwd() if cwd is None else Path(cwd)
-    if not os.environ.get(LANG_ENV) and folder.name == "zh" and folder.parent.name == "notebooks":
+    """Set ``MINILM_LANG=zh`` in a Chinese notebook (``in_chinese_notebook``: the Chinese
+    notebooks share the English setup cell, so their folder says which language they want),
+    unless ``MINILM_LANG`` is set already. Returns the language in use. In Colab the setup
+    cell moves to notebooks/: set ``os.environ["MINILM_LANG"] = "zh"`` there yourself."""
+    if not os.environ.get(LANG_ENV) and in_chinese_notebook(cwd):
         os.environ[LANG_ENV] = "zh"
     return language()
 

@@ -228,3 +228,36 @@ def test_glossary_problems_name_unused_terms_and_avoided_variants():
     assert any("no Chinese notebook uses the term '掩码语言模型'" in p for p in problems)
     assert any(p.startswith("05.ipynb: uses '屏蔽语言模型'") for p in problems)
     assert not any("'条件生成'" in p for p in problems)  # found inside 无条件生成: still used
+
+
+# ------------------------------------------- a Chinese notebook runs where the course runs
+@pytest.mark.slow
+def test_a_chinese_notebook_runs_under_nbval_from_notebooks_zh(tmp_path):
+    """The test command's `pytest --nbval-lax ... notebooks` also collects notebooks/zh/ and
+    runs it in FAST mode: a twin of 00 (English text, as sync makes it) with the setup cell
+    unchanged finds the course one folder deeper, turns Chinese, and links the Chinese map."""
+    import os
+    import subprocess
+    import sys
+
+    english = tmp_path / "notebooks" / "00_welcome.ipynb"
+    i18n.twin_of(english).parent.mkdir(parents=True)
+    shutil.copy(ROOT / "notebooks" / english.name, english)
+    shutil.copy(english, i18n.twin_of(english))
+    i18n.sync(tmp_path)
+    twin = nbformat.read(i18n.twin_of(english), as_version=4)
+    twin.cells.append(nbformat.v4.new_code_cell(
+        "import os\nfrom minilm.syllabus import course_map_markdown\n"
+        "assert os.environ['MINILM_LANG'] == 'zh'\n"
+        "assert '](../../notebooks/zh/03_gpt_pretraining.ipynb)' in course_map_markdown(root='../')"))
+    nbformat.write(twin, i18n.twin_of(english))
+    english.unlink()  # only the Chinese notebook runs
+    env = {**os.environ, "MINILM_FAST": "1", "MINILM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    env.pop("MINILM_LANG", None)
+    env.pop("MINILM_COURSE_ROOT", None)
+    run = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
+                          "-p", "no:randomly", "notebooks"], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    cells = sum(c.cell_type == "code" for c in twin.cells)
+    assert f"{cells} passed" in run.stdout

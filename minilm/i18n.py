@@ -248,4 +248,4 @@ def glossary_problems(rows: list[GlossaryRow], texts: dict[str, str]) -> list[st
             text = text.replace(term, "\0")
         problems += [f"{name}: uses {variant!r}; docs/glossary.md says {r.chinese!r} ({r.id}, {r.english})"
                      for r in rows for variant in r.avoid if _squeeze(variant) in text]
-    return problems
+    return list(dict.fromkeys(problems))  # a variant avoided in two rows: one line each

@@ -246,7 +246,12 @@ GLYPH_PROBE = "中文词元掩码片段"  # characters every Chinese caption of 
 
 @functools.lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The family name of an installed font that draws Chinese (None when there is none)."""
+    """The family name of an installed font that draws Chinese (None when there is none).
+
+    A font counts when it has its own glyph for each character of ``GLYPH_PROBE``: a
+    fallback font such as matplotlib's "Last Resort" answers every character with the
+    same placeholder box, which is exactly what a figure must not show.
+    """
     from matplotlib import font_manager, ft2font
 
     for entry in font_manager.fontManager.ttflist:
@@ -254,7 +259,8 @@ def cjk_font() -> str | None:
             font = ft2font.FT2Font(entry.fname)
         except (OSError, RuntimeError, ValueError):
             continue
-        if all(font.get_char_index(ord(c)) for c in GLYPH_PROBE):
+        glyphs = [font.get_char_index(ord(c)) for c in GLYPH_PROBE]
+        if all(glyphs) and len(set(glyphs)) == len(set(GLYPH_PROBE)):
             return entry.name
     return None
 

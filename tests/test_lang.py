@@ -8,6 +8,7 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+import torch
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -25,7 +26,10 @@ def zh(monkeypatch):
 
 @pytest.fixture
 def en(monkeypatch):
-    monkeypatch.delenv("MINILM_LANG", raising=False)
+    """No MINILM_LANG, and whatever a test sets there is undone afterwards."""
+    monkeypatch.setenv("MINILM_LANG", "en")
+    monkeypatch.delenv("MINILM_LANG")
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
 
 
 @pytest.fixture(autouse=True)
@@ -82,9 +86,7 @@ def test_wrap_breaks_chinese_between_characters_and_english_at_spaces():
 
 
 # ------------------------------------------------------------ which notebooks are Chinese
-def test_a_kernel_in_notebooks_zh_turns_chinese_unless_told_otherwise(monkeypatch, tmp_path):
-    monkeypatch.delenv("MINILM_LANG", raising=False)
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+def test_a_kernel_in_notebooks_zh_turns_chinese_unless_told_otherwise(en, monkeypatch, tmp_path):
     zh_folder = tmp_path / "notebooks" / "zh"
     zh_folder.mkdir(parents=True)
     assert lang.use_notebook_language(tmp_path / "notebooks") == "en" and "MINILM_LANG" not in os.environ
@@ -100,25 +102,23 @@ def test_jupyterlab_session_name_marks_a_chinese_notebook(monkeypatch, tmp_path)
     assert not lang.in_chinese_notebook(tmp_path)
 
 
-def test_setup_sets_chinese_in_notebooks_zh(monkeypatch, tmp_path):
+def test_setup_sets_chinese_in_notebooks_zh(en, monkeypatch, tmp_path):
     from minilm.course import setup
 
-    monkeypatch.delenv("MINILM_LANG", raising=False)
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     (tmp_path / "notebooks" / "zh").mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "notebooks" / "zh")
-    threads = __import__("torch").get_num_threads()
+    threads = torch.get_num_threads()
     try:
-        setup(seed=0, quiet=True)
+        with matplotlib.rc_context():  # setup styles the plots for the whole process
+            setup(seed=0, quiet=True)
     finally:
-        __import__("torch").set_num_threads(threads)
+        torch.set_num_threads(threads)
     assert os.environ["MINILM_LANG"] == "zh"
 
 
-def test_course_map_in_a_chinese_notebook_links_the_chinese_notebooks(monkeypatch, tmp_path):
+def test_course_map_in_a_chinese_notebook_links_the_chinese_notebooks(en, monkeypatch, tmp_path):
     from minilm.syllabus import course_map_markdown
 
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     monkeypatch.chdir(tmp_path)
     assert "](../notebooks/03_gpt_pretraining.ipynb)" in course_map_markdown(root="../")
     (tmp_path / "notebooks" / "zh").mkdir(parents=True)
@@ -201,7 +201,23 @@ def test_glyph_warnings_are_caught_when_a_font_lacks_chinese():
     assert glyph_warnings(fig)
 
 
+def test_a_fallback_font_of_placeholder_boxes_is_no_chinese_font():
+    """matplotlib ships "Last Resort", which has a glyph for every character: the same box."""
+    from matplotlib import font_manager
+
+    assert lang.cjk_font() is None or "Last Resort" not in lang.cjk_font()
+    placeholders = [f.name for f in font_manager.fontManager.ttflist if "Last Resort" in f.name]
+    if not placeholders:
+        pytest.skip("this matplotlib has no Last Resort font")
+    assert lang.cjk_font() not in placeholders
+
+
 def test_a_chinese_caption_figure_draws_every_glyph_or_falls_back_to_english(zh):
+    with matplotlib.rc_context():  # a Chinese font, if used, is put first for the whole process
+        figure_with_a_chinese_caption()
+
+
+def figure_with_a_chinese_caption():
     fig = noising.plot_noising(list("ABCDE"), ["A", "[M]", "D", "[M]", "E"], "text_infilling",
                                [(1, 3), (4, 4)])
     assert glyph_warnings(fig) == []

@@ -227,7 +227,8 @@ def read_glossary(text: str) -> list[GlossaryRow]:
             header = cells if {"ID", "English", "中文", "Where taught"} <= set(cells) else []
         elif header and not set("".join(cells)) <= set("-: "):
             cell = dict(zip(header, cells, strict=False))
-            avoid = tuple(a.strip() for a in re.split(r"、|，|,", cell.get("Avoid", "")) if a.strip())
+            avoided = _ASIDE.sub("", cell.get("Avoid", ""))  # "填充（留给 text infilling）": 填充
+            avoid = tuple(a.strip() for a in re.split(r"、|，|,", avoided) if a.strip())
             rows.append(GlossaryRow(cell["ID"], cell["English"], cell["中文"], cell["Where taught"], avoid))
     return rows
 

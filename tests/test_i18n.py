@@ -206,7 +206,7 @@ def test_marking_an_unknown_cell_says_what_to_do(course, capsys):
 GLOSSARY = """\
 | ID | English | 中文 | Where taught | Avoid |
 |---|---|---|---|---|
-| BERT-2 | masked language model (MLM) | 掩码语言模型 | `05_bert_mlm_nsp.ipynb` | 屏蔽语言模型、掩蔽语言模型 |
+| BERT-2 | MLM | 掩码语言模型 | `05` | 屏蔽语言模型、掩蔽语言模型（旧译） |
 | AE-4 | autoencoding LM | 自编码语言模型（完形填空） | `01_autoencoders_dae.ipynb` | |
 | GLM-7 | generation | 无条件生成 / 条件生成 | `07_glm_blank_infilling.ipynb` | |
 """

@@ -8,6 +8,9 @@
     python -m minilm viz export --out slides --theme dark   # every figure for slides
     python -m minilm arena              # the objectives at equal budget: JSON + Markdown table
     python -m minilm arena --seeds 5 --objectives clm mlm glm --budget flops --out my-arena
+    python -m minilm i18n sync          # Chinese notebooks: English code cells in, stale text out
+    python -m minilm i18n sync --check  # exit 1 if a Chinese notebook is out of step
+    python -m minilm i18n status        # translated / stale / untranslated cells per notebook
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 
 def _grade(args: argparse.Namespace) -> int:
     from minilm.grade import grade, print_table, resolve_names
+    from minilm.lang import t
 
     try:
         names = resolve_names(args.exercises or None)
@@ -28,16 +32,16 @@ def _grade(args: argparse.Namespace) -> int:
     if not names:
         print("minilm grade: no graded exercises found (tests/exercises/test_ex*.py)", file=sys.stderr)
         return 2
-    print(f"Grading {args.target}/ ({len(names)} exercise{'s' * (len(names) != 1)}) ...", flush=True)
+    print(t("grade.grading", target=args.target, count=len(names), s="s" * (len(names) != 1)), flush=True)
     rows = grade(names, target=args.target)
     print_table(rows)
     for row in rows:  # why an exercise scores less than its tests say, always shown
         for message in row.errors:
-            print(f"{row.exercise}: could not import: {message}")
+            print(t("grade.could_not_import", exercise=row.exercise, message=message))
         for message in row.problems:
             print(f"{row.exercise}: {message}")
     if not args.verbose and any(r.passed < r.total or r.errors for r in rows):
-        print("\nFill in the functions in exercises/ and grade again; add -v to list what does not pass.")
+        print("\n" + t("grade.hint"))
     if args.verbose:
         for row in rows:
             for test in row.tests:
@@ -91,11 +95,51 @@ def _arena(args: argparse.Namespace) -> int:
     return 0
 
 
+def _i18n(args: argparse.Namespace) -> int:
+    from minilm import i18n
+    from minilm.settings import course_root
+
+    root = course_root()
+    try:
+        if args.i18n_command == "sync" and (args.mark or args.mark_all):
+            for target in args.mark or []:
+                notebook, _, cell = target.rpartition(":")
+                if not notebook or not cell:
+                    raise ValueError("--mark takes NOTEBOOK:CELL_ID, e.g. 06_bart_noising:e7b2c4d8, "
+                                     f"got {target!r}")
+                i18n.mark_translated(root, notebook, [cell])
+                print(f"{notebook}: cell {cell} marked as translated from the current English")
+            for notebook in args.mark_all or []:
+                marked = i18n.mark_translated(root, notebook)
+                print(f"{notebook}: {len(marked)} markdown cells marked as translated from the current "
+                      "English")
+    except ValueError as err:
+        print(f"minilm i18n: {err}", file=sys.stderr)
+        return 2
+    check = args.i18n_command == "status" or args.check
+    reports, missing = i18n.sync(root, write=not check)
+    if args.i18n_command == "status":
+        print(i18n.status_table(reports, missing))
+        return 0
+    problems = [line for r in reports for line in r.problems(changed_on_disk=not check)]
+    if not check:
+        for r in reports:
+            for change in r.changes:
+                print(f"synced: {r.twin} {change}")
+    for line in problems:
+        print(line)
+    if missing:
+        print("no Chinese notebook yet: " + ", ".join(missing))
+    if not problems:
+        print(f"{len(reports)} Chinese notebook{'s' * (len(reports) != 1)} in step with the English")
+    return 1 if check and problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="minilm", description="minilm course tools: grade your exercises, print the course map, "
                     "export the figures, run the objective arena.")
-    sub = parser.add_subparsers(dest="command", metavar="{grade,map,viz,arena}")
+    sub = parser.add_subparsers(dest="command", metavar="{grade,map,viz,arena,i18n}")
     g = sub.add_parser("grade", help="run the graded tests and print a score table",
                        description="Run tests/exercises/ against your exercises/ (or the solutions/) "
                                    "and print: exercise, tests passed, points.")
@@ -134,6 +178,23 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", default="artifacts/arena",
                    help="folder for arena.json and arena.md (default: artifacts/arena)")
     a.set_defaults(func=_arena)
+    i = sub.add_parser("i18n", help="keep the Chinese notebooks (notebooks/zh/) in step with the English")
+    isub = i.add_subparsers(dest="i18n_command", metavar="{sync,status}", required=True)
+    s = isub.add_parser("sync", help="copy code cells and the cell list from the English; report stale text",
+                        description="For every notebooks/zh/NAME.ipynb: copy each English code cell by id "
+                                    "(outputs stripped), add the cells it lacks (English text, flagged "
+                                    "untranslated), remove the cells the English dropped, keep the English "
+                                    "order; then list the markdown cells whose English text changed since "
+                                    "they were translated (stale) or that are not translated yet.")
+    s.add_argument("--check", action="store_true",
+                   help="change nothing; exit 1 if a notebook is out of step, stale or untranslated")
+    s.add_argument("--mark", nargs="+", metavar="NOTEBOOK:CELL",
+                   help="record that these cells are translated from the English as it is now")
+    s.add_argument("--mark-all", nargs="+", metavar="NOTEBOOK",
+                   help="the same for every markdown cell of these notebooks")
+    s.set_defaults(func=_i18n)
+    st = isub.add_parser("status", help="translated / stale / untranslated markdown cells per notebook")
+    st.set_defaults(func=_i18n, check=True, mark=None, mark_all=None)
     return parser
 
 

@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from minilm.lang import t
+
 GRACE_S = 30.0  # silence past the largest budget after which a grading process is killed
 
 
@@ -87,31 +89,31 @@ def running_function(stack: str, root: Path) -> str:
 
 def hung_function(ended: str) -> tuple[str, str] | None:
     """("exercises/ex03.py", "mul") from "timed out after 2 s in test_mul (mul, exercises/ex03.py line 7)"."""
-    match = re.search(r"^timed out .*\((?P<name>\w+), (?P<file>\S+) line \d+\)$", ended)
+    # Only a timeout names the running function, in any language of minilm.lang.
+    match = re.search(r" \((?P<name>\w+), (?P<file>\S+) line \d+\)$", ended)
     return (match["file"], match["name"]) if match else None
 
 
 def _ending(returncode: int | None, stack: str, seconds: float, current: str | None, root: Path) -> str:
     """One line on why a process stopped before pytest finished, during test ``current``."""
     if current is None:
-        where = "before any test started"
+        where = t("run.before_any_test")
     elif "::" in current:
-        where = f"in {current.split('::', 1)[1]}"
+        where = t("run.in_test", test=current.split("::", 1)[1])
     else:
-        where = f"while importing {current} and its exercise"
+        where = t("run.importing", file=current)
     if "Timeout (" in stack:  # faulthandler's dump; anything before it was not ours
         stack = stack[stack.rindex("Timeout ("):]
     if returncode is None or stack.startswith("Timeout ("):
         function = running_function(stack, root)
-        return f"timed out after {seconds:g} s {where}" + (f" ({function})" if function else "")
+        return t("run.timed_out", seconds=seconds, where=where) + (f" ({function})" if function else "")
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name
         except ValueError:
             name = f"signal {-returncode}"
-        return f"the process was killed by {name} {where}"
-    return (f"the process exited with code {returncode} {where} "
-            "(os._exit, or sys.exit outside a test)")
+        return t("run.killed", signal=name, where=where)
+    return t("run.exited", code=returncode, where=where)
 
 
 def _command(root: Path, target: str, files: list[str], skip: tuple[str, ...], collect_only: bool):

@@ -15,6 +15,7 @@ import platform
 import torch
 
 from minilm.device import default_device
+from minilm.lang import use_notebook_language
 from minilm.settings import FAST
 
 # Where the notebooks build their models (``model.to(DEVICE)``); ``train`` then moves each
@@ -73,6 +74,10 @@ def setup(seed: int = 0, *, threads: int | None = None, quiet: bool = False) -> 
     """Seed everything, choose CPU threads (``use_threads``), style the plots, print versions;
     returns a seeded ``torch.Generator``.
 
+    A notebook run from ``notebooks/zh/`` also gets ``MINILM_LANG=zh`` (unless it is set):
+    the Chinese notebooks share this setup cell, and the grader's table and the widgets'
+    labels then speak Chinese (``minilm.lang``).
+
     Pass the generator to every noising function and sampler in the notebook, so re-running
     a cell gives the same picture and the notebook reads the same for everybody.
     """
@@ -80,6 +85,7 @@ def setup(seed: int = 0, *, threads: int | None = None, quiet: bool = False) -> 
 
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    use_notebook_language()
     use_threads(threads)
     torch.manual_seed(seed)  # model initialisation draws from the global generator
     plt.rcParams.update({"figure.dpi": 110, "axes.spines.top": False,

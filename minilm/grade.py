@@ -29,6 +29,7 @@ from types import ModuleType
 
 from minilm import _grade_guard
 from minilm._grade_run import hung_function, run_tests
+from minilm.lang import LANGS, pad, t, width
 from minilm.settings import ROOT_ENV, course_root  # noqa: F401 (ROOT_ENV: public here too)
 
 TARGET_ENV = "MINILM_GRADE_TARGET"
@@ -225,26 +226,36 @@ def _score(name: str, test_file: str, expected: list[str], results: dict[str, di
     prefix = test_file + "::"
     tests = tuple(GradedTest(n.removeprefix(prefix), results.get(n, not_run)["outcome"],
                              results.get(n, not_run)["message"]) for n in expected)
-    passed = sum(t.outcome == "passed" for t in tests)
+    passed = sum(test.outcome == "passed" for test in tests)
     points = round(POINTS_PER_EXERCISE * passed / len(tests), 1) if tests else 0.0
     return Score(name, passed, len(tests), points, tests, tuple(errors), tuple(problems))
 
 
+def _timed_out(problem: str) -> bool:
+    return any(t("run.timed_out_word", lang=lang) in problem for lang in LANGS)
+
+
 def format_table(rows: list[Score]) -> str:
-    """The score table as plain text, with a total line."""
-    width = max([len("exercise"), len("total")] + [len(r.exercise) for r in rows])
-    lines = [f"{'exercise':<{width}}  {'tests passed':>12}  {'points':>11}"]
-    lines.append("-" * len(lines[0]))
+    """The score table as plain text, with a total line (in Chinese with ``MINILM_LANG=zh``)."""
+    head = (t("grade.exercise"), t("grade.tests_passed"), t("grade.points"))
+    columns = (max([width(head[0]), width(t("grade.total"))] + [len(r.exercise) for r in rows]),
+               max(12, width(head[1])), max(11, width(head[2])))
+
+    def line(name: str, tests: str, points: str, note: str = "") -> str:
+        return (f"{pad(name, columns[0])}  {pad(tests, columns[1], '>')}  {pad(points, columns[2], '>')}"
+                + (f"  {note}" if note else ""))
+
+    lines = [line(*head)]
+    lines.append("-" * width(lines[0]))
     for r in rows:
-        timed_out = any("timed out" in p for p in r.problems)
-        note = ("  (import error)" if r.errors else "  (timed out)" if timed_out
-                else "  (stopped early)" if r.problems else "")
-        lines.append(f"{r.exercise:<{width}}  {f'{r.passed} / {r.total}':>12}  "
-                     f"{f'{r.points:g} / {r.max_points}':>11}{note}")
-    lines.append("-" * len(lines[0]))
+        note = (t("grade.note.import_error") if r.errors else
+                t("grade.note.timed_out") if any(_timed_out(p) for p in r.problems)
+                else t("grade.note.stopped_early") if r.problems else "")
+        lines.append(line(r.exercise, f"{r.passed} / {r.total}", f"{r.points:g} / {r.max_points}", note))
+    lines.append(lines[1])
     passed, total = sum(r.passed for r in rows), sum(r.total for r in rows)
     points, max_points = sum(r.points for r in rows), sum(r.max_points for r in rows)
-    lines.append(f"{'total':<{width}}  {f'{passed} / {total}':>12}  {f'{points:g} / {max_points}':>11}")
+    lines.append(line(t("grade.total"), f"{passed} / {total}", f"{points:g} / {max_points}"))
     return "\n".join(lines)
 
 
@@ -288,13 +299,13 @@ class FunctionResult:
 def function_results(row: Score, functions: list[str]) -> list[FunctionResult]:
     """Group an exercise's tests by the function they grade (tests of no known function: "other")."""
     groups: dict[str, list[GradedTest]] = {f: [] for f in functions}
-    for t in row.tests:
-        groups.setdefault(function_of_test(t.name, functions) or "other", []).append(t)
+    for test in row.tests:
+        groups.setdefault(function_of_test(test.name, functions) or "other", []).append(test)
     out = []
     for function, tests in groups.items():
         if not tests:
             continue
-        failing = [t for t in tests if t.outcome != "passed"]
+        failing = [test for test in tests if test.outcome != "passed"]
         first = f"{failing[0].name}: {failing[0].message}" if failing else ""
         out.append(FunctionResult(function, len(tests) - len(failing), len(tests), first))
     return out
@@ -303,18 +314,17 @@ def function_results(row: Score, functions: list[str]) -> list[FunctionResult]:
 def _message(row: Score, function: str | None = None) -> str:
     file = f"exercises/{row.exercise}.py"
     if row.errors:
-        return f"{file} could not be imported: {row.errors[0]} Fix it and run this cell again."
+        return t("grade.import_failed", file=file, error=row.errors[0])
     if row.problems:
-        return f"{row.exercise}: {row.problems[0]}. {row.passed}/{row.total} tests pass."
+        return t("grade.stopped", exercise=row.exercise, problem=row.problems[0], passed=row.passed,
+                 total=row.total)
     if row.total and row.passed == row.total:
-        return f"All {row.total} tests pass: {function or row.exercise} is solved. Well done!"
-    if row.passed == 0 and all("NotImplementedError" in t.message for t in row.tests):
+        return t("grade.solved", total=row.total, name=function or row.exercise)
+    if row.passed == 0 and all("NotImplementedError" in test.message for test in row.tests):
         if function:
-            return (f"0/{row.total} tests pass: {function} in {file} still raises "
-                    "NotImplementedError. Fill it in, then run this cell again.")
-        return (f"0/{row.total} tests pass: the functions in {file} still raise "
-                "NotImplementedError. Fill them in, then run this cell again.")
-    return f"{row.passed}/{row.total} tests pass — keep going."
+            return t("grade.todo_function", total=row.total, function=function, file=file)
+        return t("grade.todo_file", total=row.total, file=file)
+    return t("grade.keep_going", passed=row.passed, total=row.total)
 
 
 def _short(text: str, width: int = 110) -> str:
@@ -340,19 +350,23 @@ class CheckReport:
     def _rows(self) -> list[tuple[str, str, str]]:
         if not self.results:  # no function could be told apart: one line per exercise
             r = self.row
-            failing = [t for t in r.tests if t.outcome != "passed"]
+            failing = [test for test in r.tests if test.outcome != "passed"]
             first = f"✗ {failing[0].name}: {failing[0].message}" if failing else "✓"
             return [(r.exercise, f"{r.passed} / {r.total}", first)]
         return [(f.function, f"{f.passed} / {f.total}", f"✗ {f.first_failure}" if f.first_failure else "✓")
                 for f in self.results]
 
+    @staticmethod
+    def _head() -> tuple[str, str, str]:
+        return t("grade.function"), t("grade.tests_passed"), t("grade.first_failure")
+
     def __repr__(self) -> str:
         if self.row is None:
             return f"check: {self.error}"
-        rows = [("function", "tests passed", "first failure")] + self._rows()
-        w0, w1 = (max(len(r[i]) for r in rows) for i in (0, 1))
+        rows = [self._head()] + self._rows()
+        w0, w1 = (max(width(r[i]) for r in rows) for i in (0, 1))
         lines = [f"{self.row.exercise}: {self.message}", ""]
-        lines += [f"{a:<{w0}}  {b:>{w1}}  {_short(c)}" for a, b, c in rows]
+        lines += [f"{pad(a, w0)}  {pad(b, w1, '>')}  {_short(c)}" for a, b, c in rows]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -364,7 +378,7 @@ class CheckReport:
         cell = "style='padding:2px 10px;border-bottom:1px solid #ddd;text-align:{}'"
         align = ("left", "right", "left")
         head = "".join(f"<th {cell.format(a)}>{h}</th>"
-                       for h, a in zip(("function", "tests passed", "first failure"), align, strict=True))
+                       for h, a in zip(self._head(), align, strict=True))
         body = "".join("<tr>" + "".join(f"<td {cell.format(a)}>{html.escape(_short(v))}</td>"
                                         for v, a in zip(row, align, strict=True)) + "</tr>"
                        for row in self._rows())
@@ -375,8 +389,8 @@ class CheckReport:
 
 def _only(row: Score, function: str, functions: list[str]) -> Score:
     """``row`` restricted to the tests of ``function``."""
-    tests = tuple(t for t in row.tests if function_of_test(t.name, functions) == function)
-    passed = sum(t.outcome == "passed" for t in tests)
+    tests = tuple(test for test in row.tests if function_of_test(test.name, functions) == function)
+    passed = sum(test.outcome == "passed" for test in tests)
     points = round(POINTS_PER_EXERCISE * passed / len(tests), 1) if tests else 0.0
     return Score(row.exercise, passed, len(tests), points, tests, row.errors)
 
@@ -417,7 +431,8 @@ def check(name: str, function: str | None = None, *, target: str = "exercises") 
             row, functions = _only(row, function, functions), [function]
         report = CheckReport(row, functions=functions, function=function)
     except Exception as err:  # the learner's notebook must keep running whatever happens
-        report = CheckReport(None, f"could not grade {name!r}: {type(err).__name__}: {err}")
+        error = f"{type(err).__name__}: {err}"
+        report = CheckReport(None, t("grade.could_not_grade", name=name, error=error))
     try:
         from IPython import get_ipython
         from IPython.display import display

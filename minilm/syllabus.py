@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from minilm.lang import in_chinese_notebook
+
 
 @dataclass(frozen=True)
 class Concept:
@@ -145,7 +147,9 @@ def course_map_markdown(*, root: str = "", notebooks_dir: Path | None = None, co
     """The course map as a Markdown table: ID | concept | notebook § section | minilm | exercise.
 
     ``root`` is the relative path from the document to the repository root: "" for the
-    README, "../" for a notebook in notebooks/. Rows whose notebook is not written yet say
+    README, "../" for a notebook in notebooks/. Run from a Chinese notebook (notebooks/zh/,
+    which shares the English code cells), a notebook's "../" becomes "../../" and the links
+    go to the Chinese notebooks. Rows whose notebook is not written yet say
     "coming". The README's copy is regenerated with ``python -m minilm map --update README.md``.
 
     ``compact=True`` is the form for a notebook cell (about 860 pixels in JupyterLab): the
@@ -155,12 +159,15 @@ def course_map_markdown(*, root: str = "", notebooks_dir: Path | None = None, co
     the table wider than the cell.
     """
     notebooks_dir = notebooks_dir or _ROOT / "notebooks"
+    folder = "notebooks/"
+    if root and in_chinese_notebook():
+        root, folder = "../" + root, "notebooks/zh/"
     rule = "| :--- | :--- | :--- | :--- | :--- |" if compact else "| --- | --- | --- | --- | --- |"
     lines = ["| ID | concept | notebook § section | minilm function | exercise |", rule]
     for c in CONCEPTS:
         if (notebooks_dir / f"{c.notebook}.ipynb").is_file():
             name = c.notebook.split("_")[0] if compact else c.notebook
-            where = f"[{name}]({root}notebooks/{c.notebook}.ipynb)"
+            where = f"[{name}]({root}{folder}{c.notebook}.ipynb)"
             where += f" § {c.section}" if c.section else ""
         else:
             where = f"{c.notebook} (coming)"

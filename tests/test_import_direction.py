@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "minilm"
 # Lowest first. A module may import modules of its own layer and of the layers below.
 LAYERS = [
     # leaves: argument checks, masks, constants, environment, token ids and data
-    ("foundations", {"__init__", "checks", "constants", "settings", "modes", "device", "masks",
+    ("foundations", {"__init__", "checks", "constants", "settings", "lang", "modes", "device", "masks",
                      "atomic", "evidence", "tokenizer", "data"}),
     ("nn", {"nn"}),
     ("objectives", {"objectives"}),
@@ -28,7 +28,7 @@ LAYERS = [
     ("uses of models", {"finetune", "pretrained", "pretrained_glm", "checkpoint", "interop", "arena",
                         "hf_reference"}),
     ("course tools", {"viz", "course", "grade", "syllabus", "_grade_plugin", "_grade_run", "_grade_guard",
-                      "__main__"}),
+                      "__main__", "i18n"}),
 ]
 
 # (importing layer, imported module) pairs allowed against the direction, with the reason.

@@ -31,6 +31,20 @@ def test_readme_opens_with_the_two_commands():
     assert readme_commands() == ["make course", "make test"]
 
 
+def test_chinese_readme_opens_with_the_same_two_commands():
+    chinese = README.with_name("README.zh.md").read_text(encoding="utf-8")
+    first_block = re.compile(r"```bash\n.*?```", re.S)
+    assert chinese[:chinese.index("```")].count("\n") <= 3  # right after the title, as in README.md
+    assert first_block.search(chinese).group(0) == first_block.search(README.read_text()).group(0)
+    assert "](README.md)" in chinese and "](README.zh.md)" in README.read_text()
+
+
+def test_chinese_readme_maps_every_notebook_to_its_chinese_twin():
+    chinese = README.with_name("README.zh.md").read_text(encoding="utf-8")
+    linked = re.findall(r"\]\(notebooks/zh/([\w.]+\.ipynb)\)", chinese)
+    assert sorted(linked) == sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+
 def make_env() -> dict[str, str]:
     """The environment minus make's own variables: when this suite runs under `make test`,
     they would turn a nested make into a sub-make that prints "Entering directory" lines."""

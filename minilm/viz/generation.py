@@ -13,6 +13,7 @@ import html
 
 import torch
 
+from minilm import lang
 from minilm.checks import check_positive_int
 from minilm.device import model_device
 from minilm.generate import generate
@@ -72,17 +73,21 @@ class DecodingExplorer:
         self.model, self.tokenizer = model, tokenizer
         self.n_samples, self.max_new_tokens = check_positive_int(n_samples, "n_samples"), max_new_tokens
         wide = {"description_width": "90px"}
-        self.temperature_slider = w.FloatSlider(value=temperature, min=0.0, max=2.0, step=0.05,
-                                                description="temperature", style=wide,
+        say = lang.t
+        self.temperature_slider = w.FloatSlider(value=temperature, min=0.0, max=2.0, step=0.05, style=wide,
+                                                description=say("generation.control.temperature"),
                                                 continuous_update=False)
-        self.top_k_slider = w.IntSlider(value=top_k, min=0, max=50, description="top-k (0=off)",
-                                        style=wide, continuous_update=False)
-        self.top_p_slider = w.FloatSlider(value=top_p, min=0.05, max=1.0, step=0.05,
-                                          description="top-p (1=off)", style=wide, continuous_update=False)
-        self.seed_slider = w.IntSlider(value=seed, min=0, max=99, description="seed", style=wide)
-        self.prompt_box = w.Text(value=prompt, description="prompt", style=wide,
+        self.top_k_slider = w.IntSlider(value=top_k, min=0, max=50, style=wide, continuous_update=False,
+                                        description=say("generation.control.top_k"))
+        self.top_p_slider = w.FloatSlider(value=top_p, min=0.05, max=1.0, step=0.05, style=wide,
+                                          description=say("generation.control.top_p"),
+                                          continuous_update=False)
+        self.seed_slider = w.IntSlider(value=seed, min=0, max=99, description=say("generation.control.seed"),
+                                       style=wide)
+        self.prompt_box = w.Text(value=prompt, description=say("generation.control.prompt"), style=wide,
                                  layout=w.Layout(width="420px"))
-        self.button = w.Button(description="Generate", button_style="primary", icon="play")
+        self.button = w.Button(description=say("generation.control.button"), button_style="primary",
+                               icon="play")
         self.view = w.HTML()
         self.widget = w.VBox([w.HBox([self.prompt_box, self.button]),
                               w.HBox([self.temperature_slider, self.top_k_slider]),

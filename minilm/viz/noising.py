@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from minilm import lang
 from minilm.objectives import denoising
 
 KINDS = ("token_masking", "token_deletion", "text_infilling", "sentence_permutation", "document_rotation")
@@ -94,9 +95,10 @@ def _check_length(noised: list[str], expected: int, kind: str) -> None:
 
 # ------------------------------------------------------------------------- layout
 def noising_picture(original_tokens, noised_tokens, kind: str, info, *,
-                    poisson_lambda: float = 3.0) -> Picture:
+                    poisson_lambda: float = 3.0, language: str | None = None) -> Picture:
     """The picture of one noising step (see ``plot_noising`` for ``info``); ``poisson_lambda``
-    is the mean span length text infilling drew with, named in the caption."""
+    is the mean span length text infilling drew with, named in the caption. Title, row
+    labels and caption are in ``language`` (default: ``minilm.lang.language()``)."""
     top, bottom = _tokens(original_tokens, "original_tokens"), _tokens(noised_tokens, "noised_tokens")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -114,6 +116,7 @@ def noising_picture(original_tokens, noised_tokens, kind: str, info, *,
                 links.append((0, i, 1, i, MASK))
             caption = (f"{len(chosen)} of {n} tokens ({len(chosen) / max(n, 1):.0%}) replaced by [MASK]. The "
                        "length is unchanged, so the model knows where something is missing.")
+            values = {"count": len(chosen), "n": n, "share": len(chosen) / max(n, 1)}
         else:
             _check_length(bottom, n - len(chosen), kind)
             kept = [i for i in range(n) if i not in set(chosen)]
@@ -122,6 +125,7 @@ def noising_picture(original_tokens, noised_tokens, kind: str, info, *,
             links = [(0, i, 1, j, LINK) for j, i in enumerate(kept)]
             caption = (f"{len(chosen)} of {n} tokens ({len(chosen) / max(n, 1):.0%}) deleted. Nothing "
                        "marks the gaps: the model must find where tokens are missing.")
+            values = {"count": len(chosen), "n": n, "share": len(chosen) / max(n, 1)}
     elif kind == "text_infilling":
         spans = _spans(info, n)
         _check_length(bottom, n - sum(e - s for s, e in spans) + len(spans), kind)
@@ -144,6 +148,8 @@ def noising_picture(original_tokens, noised_tokens, kind: str, info, *,
                    f"(Poisson, λ = {poisson_lambda:g}) "
                    f"cover {covered} of {n} tokens ({covered / max(n, 1):.0%}); each span became ONE [MASK], "
                    "so the model must also work out how many tokens are missing.")
+        values = {"count": len(spans), "lengths": lengths, "poisson_lambda": poisson_lambda,
+                  "covered": covered, "n": n, "share": covered / max(n, 1)}
     elif kind == "sentence_permutation":
         spans, order = (info["spans"], info["order"]) if isinstance(info, dict) else info
         spans = _spans(spans, n)
@@ -162,6 +168,7 @@ def noising_picture(original_tokens, noised_tokens, kind: str, info, *,
             j += e - s
         caption = (f"{len(spans)} sentences (split after full stops) in the new order "
                    f"{[k + 1 for k in order]}.")
+        values = {"count": len(spans), "order": [k + 1 for k in order]}
     else:  # document_rotation
         if isinstance(info, bool) or not isinstance(info, int) or not 0 <= info < max(n, 1):
             raise ValueError(f"info must be the start position, an int in [0, {n}), got {info!r}")
@@ -179,7 +186,12 @@ def noising_picture(original_tokens, noised_tokens, kind: str, info, *,
             links.append((0, (start - 1) / 2, 1, n - start + (start - 1) / 2, LINK))
         caption = (f"Rotated to start at token {start} (“{top[start]}”), drawn uniformly; the model must "
                    "find where the document really begins.")
-    return Picture(TITLES[kind], [("original", up), ("noised", down)], links, markers, caption)
+        values = {"start": start, "token": top[start]}
+    title = lang.t(f"noising.title.{kind}", TITLES[kind], lang=language)
+    caption = lang.t(f"noising.caption.{kind}", caption, lang=language, **values)
+    rows = [(lang.t("noising.row.original", lang=language), up),
+            (lang.t("noising.row.noised", lang=language), down)]
+    return Picture(title, rows, links, markers, caption)
 
 
 # ------------------------------------------------------------------------ geometry
@@ -220,7 +232,8 @@ def plot_noising(original_tokens, noised_tokens, kind: str, info, *, ax=None, ti
     text_infilling: the spans ``[(start, end), ...]``; sentence_permutation:
     ``{"spans": sentence spans, "order": order}``; document_rotation: the start index.
     """
-    picture = noising_picture(original_tokens, noised_tokens, kind, info, poisson_lambda=poisson_lambda)
+    picture = noising_picture(original_tokens, noised_tokens, kind, info, poisson_lambda=poisson_lambda,
+                              language=lang.figure_lang())
     return draw_picture(picture, ax=ax, title=title)
 
 

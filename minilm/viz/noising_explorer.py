@@ -13,10 +13,10 @@ from __future__ import annotations
 import difflib
 import html
 import math
-import textwrap
 
 import torch
 
+from minilm import lang
 from minilm.viz.noising import (
     EDGE,
     INK,
@@ -145,7 +145,7 @@ def picture_to_svg(picture: Picture, *, scale: float = 8.0, max_width: float = 8
     width = max(band_w + [10]) * scale + label_w + 20
     box_h, pitch, top = 22, ROW_PITCH * 22, 34
     band_pitch = (len(picture.rows) - 1) * pitch + box_h + 24
-    lines = textwrap.wrap(picture.caption, max(40, int(width / 6.6))) if picture.caption else []
+    lines = lang.wrap(picture.caption, max(40, int(width / 6.6))) if picture.caption else []
     height = top + len(bands) * band_pitch - 10 + 16 * len(lines)
     X = lambda r, b, x: label_w + (x - left(r, b)) * scale  # noqa: E731
     Y = lambda r, b: top + b * band_pitch + r * pitch  # noqa: E731
@@ -215,16 +215,20 @@ class NoisingExplorer:
             raise ValueError("documents must be a non-empty str or list of non-empty str")
         self.documents, self.tokenizer = documents, tokenizer
         wide = {"description_width": "80px"}
-        self.kind_dropdown = w.Dropdown(options=[(TITLES[k], k) for k in KINDS], value=kind,
-                                        description="noising", style=wide)
-        self.ratio_slider = w.FloatSlider(value=ratio, min=0.0, max=0.6, step=0.05, description="ratio",
+        say = lang.t
+        self.kind_dropdown = w.Dropdown(options=[(say(f"noising.title.{k}", TITLES[k]), k) for k in KINDS],
+                                        value=kind, description=say("noising.control.kind"), style=wide)
+        self.ratio_slider = w.FloatSlider(value=ratio, min=0.0, max=0.6, step=0.05,
+                                          description=say("noising.control.ratio"),
                                           readout_format=".0%", style=wide, continuous_update=False)
         self.lambda_slider = w.FloatSlider(value=poisson_lambda, min=0.5, max=6.0, step=0.5,
                                            description="Poisson λ", style=wide, continuous_update=False)
-        self.seed_slider = w.IntSlider(value=seed, min=0, max=99, description="seed", style=wide)
+        self.seed_slider = w.IntSlider(value=seed, min=0, max=99, description=say("noising.control.seed"),
+                                       style=wide)
         self.document_dropdown = w.Dropdown(
             options=[(f"{i}: {d[:50]}…" if len(d) > 50 else f"{i}: {d}", i) for i, d in enumerate(documents)],
-            value=0, description="document", style=wide, layout=w.Layout(width="460px"))
+            value=0, description=say("noising.control.document"), style=wide,
+            layout=w.Layout(width="460px"))
         self.view = w.HTML(layout=w.Layout(overflow="auto"))
         self.widget = w.VBox([w.HBox([self.kind_dropdown, self.document_dropdown]),
                               w.HBox([self.ratio_slider, self.lambda_slider, self.seed_slider]), self.view])

@@ -16,7 +16,7 @@ import re
 
 import torch
 
-from minilm import masks
+from minilm import lang, masks
 from minilm.viz.export import mask_to_svg
 from minilm.viz.plots import plot_mask
 
@@ -43,6 +43,13 @@ KINDS = {
             "spans, each opened by [S]) reads Part A and the Part B tokens before it."),
 }
 MAX_PADS = 4
+_PARTS = ("label", "slider", "caption")
+
+
+def kind_text(kind: str, part: str, language: str | None = None) -> str:
+    """``KINDS[kind]``'s "label", "slider" or "caption" in the course's language (``minilm.lang``)."""
+    english = KINDS[kind][_PARTS.index(part)]
+    return lang.t(f"mask.{kind}.{part}", english, lang=language) if english else english
 
 
 def tokenize(text: str, tokenizer=None) -> list[str]:
@@ -148,17 +155,20 @@ class MaskExplorer:
         self.tokenizer = tokenizer
         self._busy = False
         wide = {"description_width": "70px"}
-        self.kind_dropdown = w.Dropdown(options=[(v[0], k) for k, v in KINDS.items()], value=kind,
-                                        description="mask", style=wide, layout=w.Layout(width="340px"))
-        self.text_box = w.Text(value=text if text is not None else DEFAULT_TEXT, description="sentence",
+        self.kind_dropdown = w.Dropdown(options=[(kind_text(k, "label"), k) for k in KINDS], value=kind,
+                                        description=lang.t("mask.control.kind"), style=wide,
+                                        layout=w.Layout(width="340px"))
+        self.text_box = w.Text(value=text if text is not None else DEFAULT_TEXT,
+                               description=lang.t("mask.control.sentence"),
                                continuous_update=False, style=wide, layout=w.Layout(width="420px"))
         self.length_slider = w.IntSlider(value=0, min=0, max=MAX_PADS, description="", style=wide,
                                          layout=w.Layout(width="340px"))
         # "initial": the label takes the width it needs (a fixed 70px cut "GLM spans" short).
-        self.span_select = w.SelectMultiple(options=[], rows=4, description="GLM spans",
+        self.span_select = w.SelectMultiple(options=[], rows=4, description=lang.t("mask.control.spans"),
                                             style={"description_width": "initial"},
                                             layout=w.Layout(width="260px"))
-        self.query_dropdown = w.Dropdown(options=[("none", -1)], value=-1, description="query",
+        self.query_dropdown = w.Dropdown(options=[(lang.t("mask.query.none"), -1)], value=-1,
+                                         description=lang.t("mask.control.query"),
                                          style=wide, layout=w.Layout(width="240px"))
         self.view = w.HTML(layout=w.Layout(overflow="auto"))
         self.caption = w.HTML()
@@ -210,7 +220,7 @@ class MaskExplorer:
             self.length_slider.max = n if kind == "prefix" else MAX_PADS
             if length is not None:
                 self.length_slider.value = min(length, self.length_slider.max)
-            self.length_slider.description = KINDS[kind][1] or "—"
+            self.length_slider.description = kind_text(kind, "slider") or "—"
             self.length_slider.disabled = kind == "glm"
             self.length_slider.layout.visibility = "hidden" if kind == "glm" else "visible"
             old = set(self.span_select.value if positions is None else positions)
@@ -220,7 +230,8 @@ class MaskExplorer:
             built = self._build()
             rows = built["query_tokens"] or built["tokens"]
             previous = self.query_dropdown.value if keep_query else -1
-            self.query_dropdown.options = [("none", -1)] + [(f"{i}: {t}", i) for i, t in enumerate(rows)]
+            queries = [(f"{i}: {token}", i) for i, token in enumerate(rows)]
+            self.query_dropdown.options = [(lang.t("mask.query.none"), -1), *queries]
             self.query_dropdown.value = previous if previous is not None and previous < len(rows) else -1
         finally:
             self._busy = False
@@ -245,24 +256,26 @@ class MaskExplorer:
         self.boundary = built["boundary"]
         self.svg = mask_to_svg(self.mask, self.tokens, query_tokens=self.query_tokens,
                                highlight_query=self.highlight_query, boundaries=self.boundary,
-                               title=KINDS[self.kind][0])
+                               title=kind_text(self.kind, "label"))
         self.view.value = self.svg
         self.caption.value = self._caption()
 
     def _caption(self) -> str:
-        text = html.escape(KINDS[self.kind][2])
+        text = html.escape(kind_text(self.kind, "caption"))
         q = self.highlight_query
         if q is not None:
             rows = self.query_tokens or self.tokens
             seen = [self.tokens[j] for j in torch.nonzero(self.mask[q]).flatten().tolist()]
-            text += (f"<br><b style='color:#e8710a'>{html.escape(rows[q])}</b> (query {q}) may attend to "
-                     f"{len(seen)} key{'s' * (len(seen) != 1)}: {html.escape(' '.join(seen))}")
+            reads = lang.t("mask.query.reads", q=q, count=len(seen), s="s" * (len(seen) != 1),
+                           keys=" ".join(seen))
+            text += f"<br><b style='color:#e8710a'>{html.escape(rows[q])}</b> {html.escape(reads)}"
         return f"<div style='font-size:13px;max-width:720px'>{text}</div>"
 
     # --- display -------------------------------------------------------------------------
     def static_figure(self):
         """The current view as a matplotlib Figure (the fallback where widgets don't render)."""
-        return plot_mask(self.mask, self.tokens, query_tokens=self.query_tokens, title=KINDS[self.kind][0],
+        title = kind_text(self.kind, "label", lang.figure_lang())
+        return plot_mask(self.mask, self.tokens, query_tokens=self.query_tokens, title=title,
                          highlight_query=self.highlight_query, boundaries=self.boundary)
 
     def _repr_mimebundle_(self, **kwargs):

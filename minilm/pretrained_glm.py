@@ -8,6 +8,12 @@ on its own, in any order. It uses the same stories and the same word tokenizer a
     pre = pretrained_glm()                 # -> Pretrained(model, tokenizer, recipe, history, ...)
     fill_blanks(pre.model, pre.tokenizer, "ben lives in [MASK] .").text
 
+The model trains and is returned on ``device`` (default ``minilm.device.default_device()``:
+a GPU when there is one); the checkpoint is always written from a CPU copy and read onto the
+CPU first, so a cache written on a GPU loads on a machine without one. The short recipe of
+``MINILM_FAST=1`` runs is cached under its own name, so a quick test run never replaces the
+full model.
+
 Pretraining is GLM's multi-task blank infilling (Du et al., 2022, Sec. 2.1). A sample
 is one or two consecutive sentences of a story (short samples: a model this small learns to
 find its [MASK] among few positions much sooner), turned into a GLM example by either
@@ -30,6 +36,7 @@ from dataclasses import dataclass
 import torch
 
 from minilm.data.text import split_sentences
+from minilm.device import default_device
 from minilm.models.glm import GLM, GLMConfig
 from minilm.objectives.blank_infilling import blank_infilling, glm_collate, glm_sample
 from minilm.pretrained import (
@@ -41,9 +48,10 @@ from minilm.pretrained import (
     load_or_pretrain,
 )
 from minilm.settings import FAST
-from minilm.train import train
+from minilm.train import resolve_device, train
 
 CHECKPOINT_NAME = "glm_pretrained.safetensors"
+FAST_CHECKPOINT_NAME = "glm_pretrained_fast.safetensors"  # the short recipe's own file
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,17 @@ def default_glm_recipe() -> GLMRecipe:
     return GLMRecipe.fast() if FAST else GLMRecipe()
 
 
+def checkpoint_name(recipe: GLMRecipe) -> str:
+    """The file a recipe is cached in: the FAST recipe has its own, so that a test run does
+    not overwrite the full model (the next full run would have to pretrain it again)."""
+    return FAST_CHECKPOINT_NAME if recipe == GLMRecipe.fast() else CHECKPOINT_NAME
+
+
+def chosen_device(device: torch.device | str | None) -> torch.device:
+    """``device`` checked (a clear error for a name torch does not know), or the default one."""
+    return default_device() if device is None else resolve_device(None, device)
+
+
 def story_sentences(texts, tokenizer) -> list[list[list[int]]]:
     """Each story as a list of its sentences' token ids (the units GLM samples are cut from)."""
     return [[tokenizer.encode(sentence) for sentence in split_sentences(text)] for text in texts]
@@ -123,20 +142,23 @@ def glm_batch(stories: list[list[list[int]]], tokenizer, recipe: GLMRecipe,
 
 
 def pretrain_glm(recipe: GLMRecipe | None = None, *, corpus: CourseCorpus | None = None,
-                 progress: bool | str = "auto") -> Pretrained:
-    """Train a GLM on the course corpus with blank infilling (no caching; see ``pretrained_glm``)."""
+                 progress: bool | str = "auto", device: torch.device | str | None = None) -> Pretrained:
+    """Train a GLM on the course corpus with blank infilling (no caching; see ``pretrained_glm``),
+    on ``device`` (default ``minilm.device.default_device()``)."""
     recipe = recipe or default_glm_recipe()
+    device = chosen_device(device)
     corpus = corpus or course_corpus(recipe.corpus_recipe())
     tokenizer = corpus.tokenizer
     generator = torch.Generator().manual_seed(recipe.seed)
     with torch.random.fork_rng():  # initialisation draws from the global generator
         torch.manual_seed(recipe.seed)
-        model = GLM(recipe.config(tokenizer.vocab_size))
+        model = GLM(recipe.config(tokenizer.vocab_size)).to(device)  # the same weights on any device
     # The same held-out windows, spans and orders at every evaluation.
     train_stories = story_sentences(corpus.train_texts, tokenizer)
     heldout_stories = story_sentences(corpus.heldout_texts, tokenizer)
     heldout_generator = torch.Generator().manual_seed(recipe.seed + 1)
     eval_batches = [glm_batch(heldout_stories, tokenizer, recipe, heldout_generator) for _ in range(4)]
+    # Batches are drawn on the CPU (the same samples on any device); train moves each to the model.
     history = train(model, lambda: glm_batch(train_stories, tokenizer, recipe, generator),
                     steps=recipe.steps, lr=recipe.lr, warmup=recipe.warmup, progress=progress,
                     eval_batches=eval_batches, eval_every=max(1, recipe.steps // 10),
@@ -146,12 +168,23 @@ def pretrain_glm(recipe: GLMRecipe | None = None, *, corpus: CourseCorpus | None
 
 
 def pretrained_glm(recipe: GLMRecipe | None = None, *, path=None, retrain: bool = False,
-                   progress: bool | str = "auto") -> Pretrained:
-    """The GLM pretrained with ``recipe``: loaded from ``path`` if it holds one made by the
-    same recipe, else trained now and saved there (``checkpoints/glm_pretrained.safetensors``
-    in the course folder by default). ``retrain=True`` always trains."""
+                   progress: bool | str = "auto", device: torch.device | str | None = None) -> Pretrained:
+    """The GLM pretrained with ``recipe``, on ``device`` (default
+    ``minilm.device.default_device()``): loaded from ``path`` if it holds one made by the same
+    recipe, else trained now and saved there (``checkpoints/glm_pretrained.safetensors`` in the
+    course folder by default; ``glm_pretrained_fast.safetensors`` for the FAST recipe).
+    ``retrain=True`` always trains."""
     recipe = recipe or default_glm_recipe()
     if not isinstance(recipe, GLMRecipe):
         raise TypeError(f"recipe must be a GLMRecipe, got {type(recipe).__name__}")
-    return load_or_pretrain(recipe, checkpoint_path(path, CHECKPOINT_NAME), retrain=retrain,
-                            pretrain=lambda: pretrain_glm(recipe, progress=progress))
+    device = chosen_device(device)
+
+    def pretrain_on_device_save_from_cpu() -> Pretrained:
+        pre = pretrain_glm(recipe, progress=progress, device=device)
+        pre.model.cpu()  # the cache holds CPU tensors: it loads on a machine without a GPU
+        return pre
+
+    pre = load_or_pretrain(recipe, checkpoint_path(path, checkpoint_name(recipe)), retrain=retrain,
+                           pretrain=pretrain_on_device_save_from_cpu)
+    pre.model.to(device)  # loaded onto the CPU (load_checkpoint's map_location), then moved
+    return pre

@@ -1,5 +1,6 @@
 """PET-style cloze classification with a GLM: verbaliser, layout, scoring, fine-tuning."""
 
+import copy
 from types import SimpleNamespace
 
 import pytest
@@ -160,3 +161,21 @@ def test_bad_inputs_name_the_argument(tokenizer):
         cloze_logits(model, ids, positions, torch.tensor([4]), torch.tensor([1, 2]))
     with pytest.raises(ValueError, match="label_word_ids"):
         cloze_logits(model, ids, positions, torch.tensor([3]), torch.tensor([1, 12]))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_glm_on_the_gpu_scores_and_predicts_like_on_the_cpu(tokenizer):
+    torch.manual_seed(0)
+    glm = GLM(GLMConfig.tiny(tokenizer.vocab_size)).eval()
+    words = verbaliser_ids(tokenizer, ["bad", "good"])
+    sentences = ["The film was good.", "The soup was bad.", "Anna loved the song."]
+    on_cpu = cloze_predict(glm, tokenizer, sentences, words)
+    glm_gpu = copy.deepcopy(glm).to("cuda")
+    on_gpu = cloze_predict(glm_gpu, tokenizer, sentences, words)  # CPU batches follow the model
+    assert on_gpu.device == torch.device("cpu") and on_gpu.tolist() == on_cpu.tolist()
+    batch = cloze_batch(tokenizer, sentences, labels=[1, 0, 1])
+    out = ClozeClassifier(glm_gpu, words)(**{k: v.to("cuda") for k, v in batch.items()})
+    assert out.logits.is_cuda
+    expected = ClozeClassifier(glm, words)(**batch).logits
+    torch.testing.assert_close(out.logits.cpu(), expected, atol=1e-4, rtol=1e-4)
+

@@ -5,8 +5,10 @@ import dataclasses
 import pytest
 import torch
 
+import minilm.pretrained_glm as pretrained_glm_module
+from minilm.checkpoint import load_checkpoint
 from minilm.pretrained import course_corpus
-from minilm.pretrained_glm import GLMRecipe, glm_batch, pretrained_glm, story_sentences
+from minilm.pretrained_glm import GLMRecipe, checkpoint_name, glm_batch, pretrained_glm, story_sentences
 
 TINY = GLMRecipe(n_stories=80, heldout=10, d_model=32, n_heads=2, batch_size=8, steps=60, warmup=5)
 
@@ -64,3 +66,57 @@ def test_another_recipe_or_a_broken_file_trains_again(tmp_path):
 def test_bad_recipe():
     with pytest.raises(TypeError, match="recipe"):
         pretrained_glm({"steps": 3})
+
+
+def test_the_model_is_on_the_device_asked_for_trained_or_loaded(tmp_path):
+    path = tmp_path / "glm.safetensors"
+    short = dataclasses.replace(TINY, steps=3)
+    trained = pretrained_glm(short, path=path, progress=False, device="cpu")
+    assert trained.trained_now and {p.device for p in trained.model.parameters()} == {torch.device("cpu")}
+    ids = torch.tensor([[5, 6, 7]])
+    out = trained.model(ids, torch.zeros(1, 2, 3, dtype=torch.long), 2)
+    assert out.logits.device == torch.device("cpu")
+    # Loaded from the cache (read onto the CPU), then moved: "meta" shows the move without computing.
+    loaded = pretrained_glm(short, path=path, progress=False, device="meta")
+    assert not loaded.trained_now
+    assert {p.device for p in loaded.model.parameters()} == {torch.device("meta")}
+    with pytest.raises(ValueError, match="device"):
+        pretrained_glm(short, path=path, progress=False, device="no such device")
+
+
+def test_without_a_device_it_uses_the_default_device(tmp_path, monkeypatch):
+    path = tmp_path / "glm.safetensors"
+    short = dataclasses.replace(TINY, steps=3)
+    pretrained_glm(short, path=path, progress=False, device="cpu")
+    monkeypatch.setattr(pretrained_glm_module, "default_device", lambda: torch.device("meta"))
+    loaded = pretrained_glm(short, path=path, progress=False)
+    assert {p.device for p in loaded.model.parameters()} == {torch.device("meta")}
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_cache_written_on_the_gpu_loads_on_the_cpu(tmp_path):
+    path = tmp_path / "glm.safetensors"
+    short = dataclasses.replace(TINY, steps=3)
+    on_gpu = pretrained_glm(short, path=path, progress=False, device="cuda")
+    assert on_gpu.trained_now and next(on_gpu.model.parameters()).is_cuda
+    model, _, _ = load_checkpoint(path)  # onto the CPU
+    for name, weights in on_gpu.model.state_dict().items():
+        torch.testing.assert_close(model.state_dict()[name], weights.cpu(), msg=name)
+    on_cpu = pretrained_glm(short, path=path, progress=False, device="cpu")
+    assert not on_cpu.trained_now and next(on_cpu.model.parameters()).device == torch.device("cpu")
+
+
+def test_the_fast_recipe_has_its_own_cache_file(monkeypatch):
+    # A MINILM_FAST=1 run must not replace the full model's cache (and the other way round).
+    paths = []
+
+    def record_path(recipe, path, **_):
+        paths.append(path.name)
+        raise StopIteration  # the path is all this test needs
+
+    monkeypatch.setattr(pretrained_glm_module, "load_or_pretrain", record_path)
+    for recipe in (GLMRecipe.fast(), GLMRecipe()):
+        with pytest.raises(StopIteration):
+            pretrained_glm(recipe, device="cpu")
+    assert paths == [checkpoint_name(GLMRecipe.fast()), checkpoint_name(GLMRecipe())]
+    assert paths[0] != paths[1]

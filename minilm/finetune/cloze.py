@@ -144,7 +144,10 @@ class ClozeClassifier(nn.Module):
 @torch.no_grad()
 def cloze_predict(model, tokenizer, sentences: Sequence[str], label_word_ids: torch.Tensor, *,
                   pattern: str = DEFAULT_PATTERN, batch_size: int = 64) -> torch.Tensor:
-    """Predicted class [N] of each sentence: the label word the model likes best at the blank."""
+    """Predicted class [N] of each sentence: the label word the model likes best at the blank.
+
+    The batches are built on the model's device (a GPU model reads GPU tensors); the
+    predictions come back on the CPU, ready to compare with a list of labels or to plot."""
     if isinstance(sentences, str) or not isinstance(sentences, Sequence) or not sentences:
         raise TypeError("sentences must be a non-empty list of str")
     check_positive_int(batch_size, "batch_size")
@@ -156,5 +159,5 @@ def cloze_predict(model, tokenizer, sentences: Sequence[str], label_word_ids: to
                             device)
             scores = cloze_logits(model, batch["input_ids"], batch["position_ids"], batch["sep"],
                                   label_word_ids, attention_mask=batch["attention_mask"])
-            predictions.append(scores.argmax(dim=-1))
+            predictions.append(scores.argmax(dim=-1).cpu())
     return torch.cat(predictions)

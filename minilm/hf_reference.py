@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
+from minilm.device import default_device
 from minilm.settings import FAST
 
 # family -> (Hugging Face checkpoint, model class)
@@ -61,8 +62,9 @@ def is_cached(checkpoint: str) -> bool:
     return isinstance(try_to_load_from_cache(checkpoint, "config.json"), str)
 
 
-def reference_model(family: str, *, online: bool | None = None) -> Reference:
-    """The published checkpoint of ``family`` ("gpt2", "bert" or "bart"), or its stand-in.
+def reference_model(family: str, *, online: bool | None = None, device=None) -> Reference:
+    """The published checkpoint of ``family`` ("gpt2", "bert" or "bart"), or its stand-in,
+    on ``device`` (default: ``minilm.device.default_device()``).
 
     ``online=None`` tries the hub when it answers and the local cache otherwise; ``False``
     uses the cache only; a stand-in is returned when neither has the weights.
@@ -75,18 +77,20 @@ def reference_model(family: str, *, online: bool | None = None) -> Reference:
     model_class = getattr(transformers, class_name)
     reachable = hub_reachable() if online is None else online
     if not reachable and not is_cached(checkpoint):
-        return stand_in(family)
+        return stand_in(family, device=device)
     try:
         model = model_class.from_pretrained(checkpoint, local_files_only=not reachable)
         tokenizer = transformers.AutoTokenizer.from_pretrained(checkpoint, local_files_only=not reachable)
-        return Reference(model.eval(), tokenizer, checkpoint, real=True)
+        device = default_device() if device is None else device
+        return Reference(model.to(device).eval(), tokenizer, checkpoint, real=True)
     except (OSError, ValueError):  # not cached and no network: what from_pretrained raises
-        return stand_in(family)
+        return stand_in(family, device=device)
 
 
-def stand_in(family: str, *, seed: int = 0) -> Reference:
+def stand_in(family: str, *, seed: int = 0, device=None) -> Reference:
     """A tiny randomly initialised ``transformers`` model of ``family``'s class, sized for
-    the course's word tokenizer (trained on the synthetic corpus)."""
+    the course's word tokenizer (trained on the synthetic corpus), on ``device`` (default:
+    ``minilm.device.default_device()``)."""
     import transformers
 
     from minilm.data import synthetic_corpus
@@ -111,7 +115,7 @@ def stand_in(family: str, *, seed: int = 0) -> Reference:
                                          forced_bos_token_id=None, forced_eos_token_id=None, **ids)
     torch.manual_seed(seed)
     class_name = CHECKPOINTS[family][1]
-    model = getattr(transformers, class_name)(config)
+    model = getattr(transformers, class_name)(config).to(default_device() if device is None else device)
     return Reference(model.eval(), tok, f"tiny random {class_name}", real=False)
 
 

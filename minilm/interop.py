@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from minilm.device import model_device
 from minilm.models import GPT, Bart, BartConfig, Bert, BertConfig, GPTConfig
 
 # Activation names in Hugging Face configs -> minilm's (``TransformerConfig.activation``).
@@ -243,10 +244,11 @@ BUILDERS: dict[str, tuple[Callable, type[nn.Module]]] = {
 }
 
 
-def from_hf(hf_model) -> nn.Module:
+def from_hf(hf_model, *, device=None) -> nn.Module:
     """The minilm model with ``hf_model``'s config and weights: ``GPT`` from
     ``GPT2LMHeadModel``, ``Bert`` from ``BertForPreTraining`` / ``BertForMaskedLM``, ``Bart``
-    from ``BartForConditionalGeneration``. Returned in eval mode, on the CPU, float32.
+    from ``BartForConditionalGeneration``. Returned in eval mode, float32, on ``device``
+    (default: where ``hf_model`` is, so the two can be fed the same tensors).
 
     ``BertForMaskedLM`` has no pooler and no NSP head: those two layers keep their fresh
     initialisation, and a warning names them.
@@ -282,7 +284,7 @@ def from_hf(hf_model) -> nn.Module:
         warnings.warn(f"{name} has no pooler or NSP head; left as initialised: {unfilled}",
                       stacklevel=2)
     model.load_state_dict(new, strict=False)
-    return model.eval()
+    return model.to(model_device(hf_model) if device is None else device).eval()
 
 
 def to_hf(model: nn.Module):
@@ -343,7 +345,7 @@ def to_hf(model: nn.Module):
         raise ValueError(f"Hugging Face parameters the conversion did not fill: {left[:8]}")
     hf_model.load_state_dict(new, strict=False)
     hf_model.tie_weights()
-    return hf_model.eval()
+    return hf_model.to(model_device(model)).eval()  # on the device of the model it copies
 
 
 def _check_minilm(c, *, norm_first: bool) -> None:

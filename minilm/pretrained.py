@@ -26,6 +26,7 @@ import torch
 from minilm.checkpoint import load_checkpoint, read_header, save_checkpoint
 from minilm.data.batching import lm_windows
 from minilm.data.corpus import synthetic_corpus
+from minilm.device import default_device
 from minilm.models.gpt import GPT, GPTConfig
 from minilm.objectives.clm import clm_labels
 from minilm.settings import FAST, course_root
@@ -161,8 +162,9 @@ def load_or_pretrain(recipe, path: Path, *, retrain: bool, pretrain: Callable[[]
 def pretrain_gpt(recipe: PretrainRecipe | None = None, *, corpus: CourseCorpus | None = None,
                  progress: bool | str = "auto", device=None) -> Pretrained:
     """Train a GPT on the course corpus with L_1 (no caching; see ``pretrained_gpt``), on
-    ``device`` (default: the CPU)."""
+    ``device`` (default: ``minilm.device.default_device()``)."""
     recipe = recipe or default_recipe()
+    device = default_device() if device is None else torch.device(device)
     corpus = corpus or course_corpus(recipe)
     generator = torch.Generator().manual_seed(recipe.seed)
     with torch.random.fork_rng():  # initialisation draws from the global generator
@@ -188,8 +190,10 @@ def pretrained_gpt(recipe: PretrainRecipe | None = None, *, path=None, retrain: 
     """The GPT pretrained with ``recipe``: loaded from ``path`` if it holds one made by the
     same recipe, else trained now and saved there (``checkpoints/gpt_pretrained.safetensors``
     in the course folder by default). ``retrain=True`` always trains. The model is on
-    ``device`` (the notebooks pass ``DEVICE``; default: the CPU)."""
+    ``device`` (the notebooks pass ``DEVICE``; default: ``minilm.device.default_device()``).
+    The checkpoint is read onto the CPU and then moved, so one saved on a GPU loads anywhere."""
     recipe = recipe or default_recipe()
+    device = default_device() if device is None else torch.device(device)
     pre = load_or_pretrain(recipe, checkpoint_path(path, CHECKPOINT_NAME), retrain=retrain,
                            pretrain=lambda: pretrain_gpt(recipe, progress=progress, device=device))
     pre.model.to(device)

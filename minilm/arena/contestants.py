@@ -27,6 +27,7 @@ from torch import nn
 
 from minilm.arena.objectives import pad_rows
 from minilm.constants import IGNORE_INDEX
+from minilm.device import model_device
 from minilm.masks import prefix_lm_mask
 from minilm.models import (
     GLM,
@@ -131,6 +132,14 @@ class Reader:
         self.model, self.tok = model, tokenizer
         self.pad = tokenizer.pad_token_id
 
+    def tensor(self, data) -> torch.Tensor:
+        """``data`` as a tensor on the model's device (where the model can read it)."""
+        return torch.tensor(data, device=model_device(self.model))
+
+    def padded(self, rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rows padded to one length, and their padding mask, on the model's device."""
+        return pad_rows([self.tensor(r) for r in rows], self.pad)
+
     def next_logits(self, left: list[int], right: list[int], written: list[int],
                     remaining: int = 1) -> torch.Tensor:
         """Logits [V] of the blank's next token. ``remaining`` (tokens still to write, this
@@ -147,11 +156,13 @@ class Reader:
 
 
 def _gather(logits: torch.Tensor, span: list[int]) -> torch.Tensor:
-    return logits.log_softmax(-1)[torch.arange(len(span)), torch.tensor(span)]
+    rows = torch.arange(len(span), device=logits.device)
+    return logits.log_softmax(-1)[rows, torch.tensor(span, device=logits.device)]
 
 
-def _padded(rows: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
-    return pad_rows([torch.tensor(r) for r in rows], pad)
+def _last(hidden: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``hidden[b, index[b]]`` for every row b: one state per text."""
+    return hidden[torch.arange(len(hidden), device=hidden.device), index]
 
 
 class CausalReader(Reader):
@@ -167,9 +178,10 @@ class CausalReader(Reader):
         self.stop_ids = (tokenizer.eos_token_id,)
 
     def _logits(self, ids: list[int], prefix_len: int) -> torch.Tensor:
-        x = torch.tensor([ids])
+        x = self.tensor([ids])
         if self.prefix:
-            return self.model(x, attention_matrix=prefix_lm_mask(len(ids), prefix_len)).logits[0]
+            mask = prefix_lm_mask(len(ids), prefix_len, device=x.device)
+            return self.model(x, attention_matrix=mask).logits[0]
         return self.model(x).logits[0]
 
     def next_logits(self, left, right, written, remaining=1):
@@ -180,12 +192,12 @@ class CausalReader(Reader):
         return _gather(logits[len(left) - 1: len(left) - 1 + len(span)], span)
 
     def features(self, rows):
-        input_ids, attention_mask = _padded(rows, self.pad)
+        input_ids, attention_mask = self.padded(rows)
         hidden = self.model(input_ids, attention_mask=attention_mask).hidden_states
         if self.prefix:  # the whole text is the prefix: read it like an encoder
             return _mean(hidden, attention_mask)
         last = attention_mask.sum(1) - 1  # GPT reads the last real token (<e>), GPT-3
-        return hidden[torch.arange(len(rows)), last]
+        return _last(hidden, last)
 
 
 def _mean(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -201,11 +213,11 @@ class MaskedReader(Reader):
 
     def next_logits(self, left, right, written, remaining=1):
         masks = [self.tok.mask_token_id] * max(1, remaining)
-        logits = self.model(torch.tensor([left + written + masks + right])).logits[0]
+        logits = self.model(self.tensor([left + written + masks + right])).logits[0]
         return logits[len(left) + len(written)]
 
     def features(self, rows):
-        input_ids, attention_mask = _padded(rows, self.pad)
+        input_ids, attention_mask = self.padded(rows)
         return _mean(self.model(input_ids, attention_mask=attention_mask).hidden_states, attention_mask)
 
 
@@ -223,7 +235,7 @@ class Seq2SeqReader(Reader):
     def _run(self, left, right, written) -> torch.Tensor:
         source = left[1:] + [self.blank] + right  # training sources carry no <s>
         start = [self.tok.bos_token_id, self.blank] if self.sentinel else left  # left starts with <s>
-        out = self.model(torch.tensor([source]), decoder_input_ids=torch.tensor([start + written]))
+        out = self.model(self.tensor([source]), decoder_input_ids=self.tensor([start + written]))
         return out.logits[0], len(start)
 
     def next_logits(self, left, right, written, remaining=1):
@@ -235,11 +247,11 @@ class Seq2SeqReader(Reader):
 
     def features(self, rows):
         # BART-3: the same text in encoder and decoder, the last decoder state (at <e>).
-        input_ids, attention_mask = _padded([r[1:] for r in rows], self.pad)
-        decoder_ids, decoder_mask = _padded(rows, self.pad)
+        input_ids, attention_mask = self.padded([r[1:] for r in rows])
+        decoder_ids, decoder_mask = self.padded(rows)
         hidden = self.model(input_ids, attention_mask=attention_mask, decoder_input_ids=decoder_ids,
                             decoder_attention_mask=decoder_mask).hidden_states
-        return hidden[torch.arange(len(rows)), decoder_mask.sum(1) - 1]
+        return _last(hidden, decoder_mask.sum(1) - 1)
 
 
 class GLMReader(Reader):
@@ -254,9 +266,10 @@ class GLMReader(Reader):
         part_a = left + [self.tok.mask_token_id] + right
         n = len(part_a)
         inputs, pos1, pos2 = part_b_inputs([len(left)], [written], self.tok.span_start_token_id)
-        return {"input_ids": torch.tensor(part_a + inputs),
-                "position_ids": torch.tensor([list(range(n)) + pos1, [0] * n + pos2]),
-                "labels": torch.full((n + len(inputs),), IGNORE_INDEX), "sep": n}
+        return {"input_ids": self.tensor(part_a + inputs),
+                "position_ids": self.tensor([list(range(n)) + pos1, [0] * n + pos2]),
+                "labels": torch.full((n + len(inputs),), IGNORE_INDEX, device=model_device(self.model)),
+                "sep": n}
 
     def _logits(self, left, right, written) -> tuple[torch.Tensor, int]:
         s = self._sample(left, right, written)
@@ -276,7 +289,7 @@ class GLMReader(Reader):
         batch = glm_collate([self._sample(r[:-1], r[-1:], []) for r in rows], self.pad)
         hidden = self.model(batch["input_ids"], batch["position_ids"], batch["sep"],
                             attention_mask=batch["attention_mask"]).hidden_states
-        return hidden[torch.arange(len(rows)), batch["sep"]]
+        return _last(hidden, batch["sep"])
 
 
 def reader_for(kind: str, model: nn.Module, tokenizer) -> Reader:

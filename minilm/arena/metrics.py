@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from minilm.data.world import WORLD
+from minilm.device import model_device
 from minilm.models.common import ModelOutput
 from minilm.train import train
 
@@ -88,7 +89,7 @@ class _Classifier(nn.Module):
     def __init__(self, reader, d_model: int, n_classes: int):
         super().__init__()
         self.reader, self.body = reader, reader.model
-        self.head = nn.Linear(d_model, n_classes)
+        self.head = nn.Linear(d_model, n_classes, device=model_device(reader.model))
 
     def forward(self, rows, labels=None) -> ModelOutput:
         logits = self.head(self.reader.features(rows))
@@ -119,7 +120,7 @@ def finetuned_accuracy(reader, train_set: list[tuple[list[int], int]], test_set:
     train(classifier, batch, steps=steps, lr=lr, warmup=0, progress=False)
     with evaluating(classifier):
         logits = classifier([row for row, _ in test_set]).logits
-    labels = torch.tensor([label for _, label in test_set])
+    labels = torch.tensor([label for _, label in test_set], device=logits.device)
     return float((logits.argmax(-1) == labels).float().mean())
 
 
@@ -131,7 +132,7 @@ def cloze_accuracy(reader, blanks: list[Blank], label_word_ids: list[int], label
     as Eq. 3 does, does not change the argmax). Every model can answer, since the blank
     is the last word of the pattern, but GPT and the prefix LM read only its left side.
     """
-    words = torch.tensor(label_word_ids)
+    words = torch.tensor(label_word_ids, device=model_device(reader.model))
     with evaluating(reader.model):
         predictions = [int(reader.next_logits(b.left, b.right, [], 1)[words].argmax()) for b in blanks]
     return sum(p == y for p, y in zip(predictions, labels, strict=True)) / len(labels)

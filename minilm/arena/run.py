@@ -37,6 +37,7 @@ from minilm.checks import check_positive_int
 from minilm.constants import IGNORE_INDEX
 from minilm.data import make_entailment, make_sentiment, split_sentences, synthetic_corpus
 from minilm.data.world import WORLD
+from minilm.device import default_device, move_to
 from minilm.tokenizer import WordTokenizer
 from minilm.train import train
 
@@ -201,14 +202,16 @@ def check_batch(objective: Objective, batch) -> None:
 
 
 def pretrain(objective: Objective, data: ArenaData, config: ArenaConfig, seed: int, *,
-             progress: bool | str = "auto"):
-    """One pretrained model and its bookkeeping (steps, tokens, FLOPs, last train loss)."""
+             progress: bool | str = "auto", device=None):
+    """One pretrained model and its bookkeeping (steps, tokens, FLOPs, last train loss), on
+    ``device`` (default: ``minilm.device.default_device()``)."""
     torch.manual_seed(seed)
-    model = build_model(objective.model, data.tokenizer.vocab_size, config.sizes)
+    device = default_device() if device is None else torch.device(device)
+    model = build_model(objective.model, data.tokenizer.vocab_size, config.sizes).to(device)
     n_params = non_embedding_parameters(model)
     batches, spent = make_batches(objective, data, config, seed, n_params)
     try:
-        model(**batches[0])
+        model(**move_to(batches[0], device))
     except (TypeError, ValueError, RuntimeError) as err:
         raise ValueError(f"objective {objective.name!r}: its batch does not fit the {objective.model!r} "
                          f"model ({type(model).__name__}): {err}") from err
@@ -270,8 +273,10 @@ def load_results(path: str | os.PathLike) -> dict:
 
 
 def run_arena(config: ArenaConfig = ArenaConfig(), out_dir: str | os.PathLike | None = None, *,
-              progress: bool | str = "auto", registry: dict[str, Objective] | None = None) -> dict:
-    """Pretrain and judge every (objective, seed) cell; returns the results dict.
+              progress: bool | str = "auto", registry: dict[str, Objective] | None = None,
+              device=None) -> dict:
+    """Pretrain and judge every (objective, seed) cell on ``device`` (default:
+    ``minilm.device.default_device()``); returns the results dict.
 
     With ``out_dir``, ``arena.json`` is rewritten after every cell and ``arena.md`` at the
     end; cells already in an ``arena.json`` made with the same config are not recomputed.
@@ -297,7 +302,7 @@ def run_arena(config: ArenaConfig = ArenaConfig(), out_dir: str | os.PathLike | 
                 continue
             data = data or prepare(config)
             clock = os.times()
-            model, bookkeeping = pretrain(objective, data, config, seed, progress=progress)
+            model, bookkeeping = pretrain(objective, data, config, seed, progress=progress, device=device)
             cells[str(seed)] = {**bookkeeping, **judge(model, objective.model, data, config, seed)}
             used = os.times()
             results["seconds"][f"{objective.name}/{seed}"] = round(used.user - clock.user + used.system

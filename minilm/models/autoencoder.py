@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from minilm.checks import check_class_labels, check_generator, check_positive_int, check_tensor
+from minilm.device import default_device
 from minilm.models.common import ModelOutput
 
 LOSSES = ("cross_entropy", "squared_error")
@@ -204,12 +205,14 @@ def greedy_layerwise_pretrain(x: torch.Tensor, layer_sizes: tuple[int, ...], *, 
                               batch_size: int = 64, lr: float = 0.01, tied: bool = True,
                               noise: Callable[[torch.Tensor], torch.Tensor] | None = None,
                               generator: torch.Generator | None = None,
-                              progress: bool | str = False) -> list[Autoencoder]:
+                              progress: bool | str = False, device=None) -> list[Autoencoder]:
     """Train one (denoising) autoencoder per layer, each on the codes of the one below.
 
     ``x`` [N, layer_sizes[0]] with values in [0, 1]. ``noise`` corrupts each input batch,
     e.g. ``partial(masking_noise, ratio=0.25, generator=gen)``; None trains plain
-    autoencoders. Returns the autoencoders, bottom first, ready for ``DeepNet.load_autoencoders``.
+    autoencoders. The autoencoders and the codes they learn from live on ``device``
+    (default: ``minilm.device.default_device()``). Returns the autoencoders, bottom first,
+    ready for ``DeepNet.load_autoencoders``.
     """
     from minilm.train import train  # local import: train.py is not needed for the equations
 
@@ -218,9 +221,10 @@ def greedy_layerwise_pretrain(x: torch.Tensor, layer_sizes: tuple[int, ...], *, 
     sizes = DeepNetConfig(tuple(layer_sizes)).layer_sizes
     if x.shape[1] != sizes[0]:
         raise ValueError(f"layer_sizes[0] ({sizes[0]}) must equal x's width ({x.shape[1]})")
-    autoencoders, h = [], x
+    device = default_device() if device is None else torch.device(device)
+    autoencoders, h = [], x.to(device)
     for i, (n_in, n_hidden) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        ae = Autoencoder(AutoencoderConfig(n_in, n_hidden, tied=tied))
+        ae = Autoencoder(AutoencoderConfig(n_in, n_hidden, tied=tied)).to(device)
 
         def batch(h=h):
             clean = h[torch.randint(len(h), (batch_size,), generator=generator)]

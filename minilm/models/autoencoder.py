@@ -11,9 +11,8 @@ example and averaged over the batch:
     squared error   L_2(x, z) = sum_k (x_k - z_k)^2
     cross-entropy   L_H(x, z) = -sum_k [x_k log z_k + (1 - x_k) log(1 - z_k)]
 
-(L_H is the right loss when every x_k lies in [0, 1], e.g. pixel intensities.) A
-*denoising* autoencoder reads a corrupted x~ and is scored against the clean x: pass the
-noisy input as ``x`` and the clean one as ``target`` (noise: ``minilm.objectives.autoencoding``).
+(L_H when every x_k lies in [0, 1], e.g. pixel intensities.) A *denoising* autoencoder
+reads a corrupted x~ and is scored against the clean x: ``x`` noisy, ``target`` clean.
 
 Greedy layer-wise pretraining (Bengio et al., 2007; Vincent et al., 2010, Sec. 3.5):
 train an autoencoder on the data, keep its encoder, train the next autoencoder on the
@@ -206,13 +205,12 @@ def greedy_layerwise_pretrain(x: torch.Tensor, layer_sizes: tuple[int, ...], *, 
                               noise: Callable[[torch.Tensor], torch.Tensor] | None = None,
                               generator: torch.Generator | None = None,
                               progress: bool | str = False, device=None) -> list[Autoencoder]:
-    """Train one (denoising) autoencoder per layer, each on the codes of the one below.
+    """Train one (denoising) autoencoder per layer, each on the codes of the one below, on
+    ``device`` (default: ``minilm.device.default_device()``).
 
     ``x`` [N, layer_sizes[0]] with values in [0, 1]. ``noise`` corrupts each input batch,
     e.g. ``partial(masking_noise, ratio=0.25, generator=gen)``; None trains plain
-    autoencoders. The autoencoders and the codes they learn from live on ``device``
-    (default: ``minilm.device.default_device()``). Returns the autoencoders, bottom first,
-    ready for ``DeepNet.load_autoencoders``.
+    autoencoders. Returns them bottom first, ready for ``DeepNet.load_autoencoders``.
     """
     from minilm.train import train  # local import: train.py is not needed for the equations
 
@@ -221,11 +219,9 @@ def greedy_layerwise_pretrain(x: torch.Tensor, layer_sizes: tuple[int, ...], *, 
     sizes = DeepNetConfig(tuple(layer_sizes)).layer_sizes
     if x.shape[1] != sizes[0]:
         raise ValueError(f"layer_sizes[0] ({sizes[0]}) must equal x's width ({x.shape[1]})")
-    device = default_device() if device is None else torch.device(device)
-    autoencoders, h = [], x.to(device)
+    autoencoders, h = [], x.to(default_device() if device is None else device)
     for i, (n_in, n_hidden) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        ae = Autoencoder(AutoencoderConfig(n_in, n_hidden, tied=tied)).to(device)
-
+        ae = Autoencoder(AutoencoderConfig(n_in, n_hidden, tied=tied)).to(h.device)
         def batch(h=h):
             clean = h[torch.randint(len(h), (batch_size,), generator=generator)]
             return {"x": clean if noise is None else noise(clean), "target": clean}

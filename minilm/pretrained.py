@@ -31,9 +31,10 @@ from minilm.models.gpt import GPT, GPTConfig
 from minilm.objectives.clm import clm_labels
 from minilm.settings import FAST, course_root
 from minilm.tokenizer import WordTokenizer
-from minilm.train import History, train
+from minilm.train import History, resolve_device, train
 
 CHECKPOINT_NAME = "gpt_pretrained.safetensors"
+FAST_CHECKPOINT_NAME = "gpt_pretrained_fast.safetensors"  # the short recipe's own file
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def pretrain_gpt(recipe: PretrainRecipe | None = None, *, corpus: CourseCorpus |
     """Train a GPT on the course corpus with L_1 (no caching; see ``pretrained_gpt``), on
     ``device`` (default: ``minilm.device.default_device()``)."""
     recipe = recipe or default_recipe()
-    device = default_device() if device is None else torch.device(device)
+    device = chosen_device(device)
     corpus = corpus or course_corpus(recipe)
     generator = torch.Generator().manual_seed(recipe.seed)
     with torch.random.fork_rng():  # initialisation draws from the global generator
@@ -180,6 +181,17 @@ def pretrain_gpt(recipe: PretrainRecipe | None = None, *, corpus: CourseCorpus |
     return Pretrained(model, corpus.tokenizer, recipe, dataclasses.asdict(history), trained_now=True)
 
 
+def checkpoint_name(recipe: PretrainRecipe) -> str:
+    """The file a recipe is cached in: the FAST recipe has its own, so that a test run does
+    not overwrite the full model (the next full run would have to pretrain it again)."""
+    return FAST_CHECKPOINT_NAME if recipe == PretrainRecipe.fast() else CHECKPOINT_NAME
+
+
+def chosen_device(device: torch.device | str | None) -> torch.device:
+    """``device`` checked (a clear error for a name torch does not know), or the default one."""
+    return default_device() if device is None else resolve_device(None, device)
+
+
 def checkpoint_path(path, name: str) -> Path:
     """``path`` if given, else ``checkpoints/<name>`` in the course folder."""
     return Path(path) if path is not None else course_root() / "checkpoints" / name
@@ -189,12 +201,13 @@ def pretrained_gpt(recipe: PretrainRecipe | None = None, *, path=None, retrain: 
                    progress: bool | str = "auto", device=None) -> Pretrained:
     """The GPT pretrained with ``recipe``: loaded from ``path`` if it holds one made by the
     same recipe, else trained now and saved there (``checkpoints/gpt_pretrained.safetensors``
-    in the course folder by default). ``retrain=True`` always trains. The model is on
+    in the course folder by default; ``gpt_pretrained_fast.safetensors`` for the FAST
+    recipe). ``retrain=True`` always trains. The model is on
     ``device`` (the notebooks pass ``DEVICE``; default: ``minilm.device.default_device()``).
     The checkpoint is read onto the CPU and then moved, so one saved on a GPU loads anywhere."""
     recipe = recipe or default_recipe()
-    device = default_device() if device is None else torch.device(device)
-    pre = load_or_pretrain(recipe, checkpoint_path(path, CHECKPOINT_NAME), retrain=retrain,
+    device = chosen_device(device)
+    pre = load_or_pretrain(recipe, checkpoint_path(path, checkpoint_name(recipe)), retrain=retrain,
                            pretrain=lambda: pretrain_gpt(recipe, progress=progress, device=device))
     pre.model.to(device)
     return pre

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 import torch
 
 from minilm.data.text import split_sentences
-from minilm.device import default_device
 from minilm.models.glm import GLM, GLMConfig
 from minilm.objectives.blank_infilling import blank_infilling, glm_collate, glm_sample
 from minilm.pretrained import (
@@ -44,11 +43,12 @@ from minilm.pretrained import (
     Pretrained,
     PretrainRecipe,
     checkpoint_path,
+    chosen_device,
     course_corpus,
     load_or_pretrain,
 )
 from minilm.settings import FAST
-from minilm.train import resolve_device, train
+from minilm.train import train
 
 CHECKPOINT_NAME = "glm_pretrained.safetensors"
 FAST_CHECKPOINT_NAME = "glm_pretrained_fast.safetensors"  # the short recipe's own file
@@ -99,11 +99,6 @@ def checkpoint_name(recipe: GLMRecipe) -> str:
     """The file a recipe is cached in: the FAST recipe has its own, so that a test run does
     not overwrite the full model (the next full run would have to pretrain it again)."""
     return FAST_CHECKPOINT_NAME if recipe == GLMRecipe.fast() else CHECKPOINT_NAME
-
-
-def chosen_device(device: torch.device | str | None) -> torch.device:
-    """``device`` checked (a clear error for a name torch does not know), or the default one."""
-    return default_device() if device is None else resolve_device(None, device)
 
 
 def story_sentences(texts, tokenizer) -> list[list[list[int]]]:

@@ -93,3 +93,20 @@ def test_default_recipe_follows_fast_mode():
 
     assert default_recipe() == (PretrainRecipe.fast() if course.FAST else PretrainRecipe())
     assert PretrainRecipe.fast().steps < PretrainRecipe().steps
+
+
+def test_the_fast_recipe_has_its_own_cache_file(monkeypatch):
+    # A MINILM_FAST=1 run must not replace the full model's cache (and the other way round).
+    import minilm.pretrained as pretrained_module
+
+    paths = []
+
+    def record_path(recipe, path, **_):
+        paths.append(path.name)
+        raise StopIteration  # the path is all this test needs
+
+    monkeypatch.setattr(pretrained_module, "load_or_pretrain", record_path)
+    for recipe in (pretrained_module.PretrainRecipe.fast(), pretrained_module.PretrainRecipe()):
+        with pytest.raises(StopIteration):
+            pretrained_module.pretrained_gpt(recipe, device="cpu")
+    assert paths[0] != paths[1] and paths[1] == "gpt_pretrained.safetensors"

@@ -88,7 +88,9 @@ def test_without_a_device_it_uses_the_default_device(tmp_path, monkeypatch):
     path = tmp_path / "glm.safetensors"
     short = dataclasses.replace(TINY, steps=3)
     pretrained_glm(short, path=path, progress=False, device="cpu")
-    monkeypatch.setattr(pretrained_glm_module, "default_device", lambda: torch.device("meta"))
+    import minilm.pretrained  # where the GPT and GLM loaders pick their default device
+
+    monkeypatch.setattr(minilm.pretrained, "default_device", lambda: torch.device("meta"))
     loaded = pretrained_glm(short, path=path, progress=False)
     assert {p.device for p in loaded.model.parameters()} == {torch.device("meta")}
 

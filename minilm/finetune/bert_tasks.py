@@ -33,6 +33,7 @@ from minilm.checks import (
 )
 from minilm.constants import IGNORE_INDEX
 from minilm.data.tasks import TAGS, make_multiple_choice
+from minilm.device import model_device, move_to
 from minilm.finetune.bert import BertForSpanExtraction, best_span
 from minilm.modes import evaluating
 from minilm.objectives.nsp import bert_pair_input, collate_pairs
@@ -157,12 +158,13 @@ def accuracy(model, batch: dict, *, chunk: int = 256) -> float:
 
     Sequence classification: per sequence. Tagging: per labelled token. Span extraction:
     exact match of (start, end), searched with ``best_span`` inside the context segment.
+    Each chunk of ``batch`` is moved to the model's device.
     """
     correct = total = 0
     n = batch["input_ids"].shape[0]
     with evaluating(model):
         for lo in range(0, n, chunk):
-            part = {k: v[lo: lo + chunk] for k, v in batch.items()}
+            part = move_to({k: v[lo: lo + chunk] for k, v in batch.items()}, model_device(model))
             if isinstance(model, BertForSpanExtraction):
                 out = model(part["input_ids"], token_type_ids=part["token_type_ids"],
                             attention_mask=part["attention_mask"])

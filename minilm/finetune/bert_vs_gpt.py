@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
+from minilm.device import model_device, move_to
 from minilm.modes import evaluating
 from minilm.objectives.clm import clm_labels
 from minilm.objectives.directions import reverse_tokens
@@ -67,19 +68,23 @@ def fill_one_blank(bert, left_to_right, right_to_left, batches: Iterable[dict], 
     ``batches`` are clean packed batches (``input_ids``, ``token_type_ids``,
     ``attention_mask``). BERT gets one copy of the row per blank, with [MASK] there; the
     two LMs read the clean row in their direction. The ELMo-style guess adds the two LMs'
-    log-probabilities.
+    log-probabilities. The batches are moved to BERT's device (the three models share one);
+    the result lies on the CPU.
     """
-    special = torch.tensor(sorted(set(special_ids)))
+    device = model_device(bert)
+    special = torch.tensor(sorted(set(special_ids)), device=device)
     correct = {name: [] for name in NAMES.values()}
     positions = []
     with evaluating(bert, left_to_right, right_to_left):
         for batch in batches:
+            batch = move_to(batch, device)
             ids, types, mask = batch["input_ids"], batch["token_type_ids"], batch["attention_mask"]
             blanks = mask.bool() & ~torch.isin(ids, special)  # [B, T]
             rows, cols = blanks.nonzero(as_tuple=True)        # one entry per blank
             targets = ids[rows, cols]
             lengths = mask.long().sum(dim=1)
-            positions.append((cols - 1).float() / (lengths[rows] - 3).clamp(min=1))  # words between specials
+            words = (lengths[rows] - 3).clamp(min=1)  # real tokens between [CLS] and the last [SEP]
+            positions.append(((cols - 1).float() / words).cpu())
             # Left-to-right: the prediction at t - 1 is the guess for token t (t >= 1: [CLS] is first).
             ltr = left_to_right(ids, attention_mask=mask).logits.log_softmax(-1)[rows, cols - 1]
             # Right-to-left: token t sits at L - 1 - t in the reversed row; its guess comes one earlier.
@@ -90,12 +95,12 @@ def fill_one_blank(bert, left_to_right, right_to_left, batches: Iterable[dict], 
             for lo in range(0, len(rows), chunk):
                 r, c = rows[lo: lo + chunk], cols[lo: lo + chunk]
                 masked = ids[r].clone()
-                masked[torch.arange(len(r)), c] = mask_id
+                masked[torch.arange(len(r), device=device), c] = mask_id
                 logits = bert(masked, token_type_ids=types[r], attention_mask=mask[r]).logits
-                bert_lp.append(logits[torch.arange(len(r)), c])
+                bert_lp.append(logits[torch.arange(len(r), device=device), c])
             guesses = {"bert": torch.cat(bert_lp), "ltr": ltr, "rtl": rtl, "elmo": ltr + rtl}
             for key, scores in guesses.items():
-                correct[NAMES[key]].append(scores.argmax(-1) == targets)
+                correct[NAMES[key]].append((scores.argmax(-1) == targets).cpu())
     if not positions or not sum(len(p) for p in positions):
         raise ValueError("batches hold no blanks to fill (no real, non-special tokens)")
     return BlankFilling({name: torch.cat(c) for name, c in correct.items()},

@@ -62,15 +62,17 @@ class CurveRun:
 def finetune_curve(gpt: nn.Module, tokenizer, task: str, *, train_examples: Sequence,
                    test_batch: dict[str, torch.Tensor], val_batch: dict[str, torch.Tensor],
                    steps: int, batch_size: int = 16, lr: float = 1e-3, lm_weight: float = 0.0,
-                   eval_every: int | None = None,
-                   generator: torch.Generator | None = None) -> CurveRun:
+                   eval_every: int | None = None, generator: torch.Generator | None = None,
+                   device: torch.device | str | None = None) -> CurveRun:
     """Fine-tune a *copy* of ``gpt`` on ``task`` as ``finetune_gpt`` does (same head, same
-    batches from ``generator``, warm-up then cosine decay) and record the task loss on
-    ``val_batch`` every ``eval_every`` steps (default: 10 points per run)."""
+    batches from ``generator``, warm-up then cosine decay, on ``device``, default
+    ``minilm.device.default_device()``) and record the task loss on ``val_batch`` every
+    ``eval_every`` steps (default: 10 points per run)."""
     check_positive_int(steps, "steps")
     eval_every = eval_every or max(1, steps // 10)
     model, next_batch = finetuning_setup(gpt, tokenizer, task, train_examples=train_examples,
-                                         batch_size=batch_size, lm_weight=lm_weight, generator=generator)
+                                         batch_size=batch_size, lm_weight=lm_weight, generator=generator,
+                                         device=device)
     history = train(_TaskLossWhenEvaluating(model), next_batch, steps=steps, lr=lr,
                     warmup=max(1, steps // 10), eval_batches=[val_batch], eval_every=eval_every,
                     progress=False)

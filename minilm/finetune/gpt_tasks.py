@@ -37,7 +37,7 @@ from minilm.data.tasks import (
     make_similarity,
 )
 from minilm.data.world import NEGATIVE_FEELINGS, NEGATIVE_WORDS, POSITIVE_FEELINGS, POSITIVE_WORDS
-from minilm.device import model_device, move_to
+from minilm.device import default_device, model_device, move_to
 from minilm.finetune.batching import collate
 from minilm.finetune.formats import (
     classification_input,
@@ -161,11 +161,14 @@ def accuracy(model: nn.Module, batch: dict[str, torch.Tensor], *, chunk: int = 1
     return correct / n
 
 
-def scratch_copy(gpt: nn.Module, generator: torch.Generator | None = None) -> nn.Module:
-    """A GPT of the same size as ``gpt`` with fresh random weights (no pretraining)."""
+def scratch_copy(gpt: nn.Module, generator: torch.Generator | None = None, *,
+                 device: torch.device | str | None = None) -> nn.Module:
+    """A GPT of the same size as ``gpt`` with fresh random weights (no pretraining), on
+    ``device`` (default: ``minilm.device.default_device()``)."""
     with torch.random.fork_rng():  # initialisation draws from the global generator
         torch.manual_seed(_seed_from(generator))
-        return type(gpt)(gpt.config)
+        fresh = type(gpt)(gpt.config)  # built on the CPU, so a seed gives the same weights anywhere
+    return fresh.to(device or default_device())
 
 
 def _seed_from(generator: torch.Generator | None) -> int:
@@ -185,22 +188,26 @@ class FinetuneRun:
 def finetune_gpt(gpt: nn.Module, tokenizer, task: str, *, train_examples: Sequence,
                  test_batch: dict[str, torch.Tensor], steps: int, batch_size: int = 16,
                  lr: float = 1e-3, lm_weight: float = 0.0, generator: torch.Generator | None = None,
-                 progress: bool | str = False) -> FinetuneRun:
+                 progress: bool | str = False, device: torch.device | str | None = None) -> FinetuneRun:
     """Fine-tune a *copy* of ``gpt`` on ``train_examples`` for ``steps`` steps of
     ``batch_size`` examples with L_2 + ``lm_weight`` * L_1; return it with its accuracy on
-    ``test_batch`` (made by ``task_batch``)."""
+    ``test_batch`` (made by ``task_batch``). The copy trains on ``device`` (default:
+    ``minilm.device.default_device()``)."""
     check_positive_int(steps, "steps")
     model, next_batch = finetuning_setup(gpt, tokenizer, task, train_examples=train_examples,
-                                         batch_size=batch_size, lm_weight=lm_weight, generator=generator)
+                                         batch_size=batch_size, lm_weight=lm_weight, generator=generator,
+                                         device=device)
     history = train(model, next_batch, steps=steps, lr=lr, warmup=max(1, steps // 10),
                     progress=progress, desc=f"fine-tuning on {task}")
     return FinetuneRun(task, model, history, accuracy(model, test_batch))
 
 
 def finetuning_setup(gpt: nn.Module, tokenizer, task: str, *, train_examples: Sequence,
-                     batch_size: int, lm_weight: float, generator: torch.Generator | None):
-    """A *copy* of ``gpt`` with ``task``'s head (initialised from ``generator``), and a
-    function returning random training batches of ``batch_size`` examples."""
+                     batch_size: int, lm_weight: float, generator: torch.Generator | None,
+                     device: torch.device | str | None = None):
+    """A *copy* of ``gpt`` with ``task``'s head (initialised from ``generator``) on ``device``
+    (default: ``minilm.device.default_device()``), and a function returning random training
+    batches of ``batch_size`` examples (on the CPU; ``train`` moves them to the model)."""
     check_positive_int(batch_size, "batch_size")
     check_generator(generator)
     train_data = task_batch(tokenizer, train_examples, max_len=gpt.config.max_len)
@@ -208,6 +215,7 @@ def finetuning_setup(gpt: nn.Module, tokenizer, task: str, *, train_examples: Se
     with torch.random.fork_rng():  # the head's initialisation, reproducibly
         torch.manual_seed(_seed_from(generator))
         model = task_model(task, copy.deepcopy(gpt), lm_weight=lm_weight)
+    model.to(device or default_device())
 
     def next_batch():
         rows = torch.randint(0, n, (min(batch_size, n),), generator=generator)

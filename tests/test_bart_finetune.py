@@ -21,6 +21,12 @@ V, PAD, START, EOS = 50, 0, 5, 7
 IDS = {"start_id": START, "eos_id": EOS, "pad_id": PAD}  # the ids of <s>, <e>, [PAD]
 
 
+@pytest.fixture(autouse=True)
+def on_the_cpu(monkeypatch):
+    """The heads are built on ``default_device()``; these tests feed them CPU tensors."""
+    monkeypatch.setenv("MINILM_DEVICE", "cpu")
+
+
 @pytest.fixture
 def bart():
     torch.manual_seed(0)
@@ -157,3 +163,34 @@ def test_translation_model_replaces_the_encoder_embedding(bart):
     cached = generate_seq2seq(mt, src, start_id=START, max_new_tokens=8)
     full = generate_seq2seq(mt, src, start_id=START, max_new_tokens=8, use_cache=False)
     assert torch.equal(cached, full) and cached.shape == (2, 9)
+
+
+HEADS = {
+    "sequence": lambda source, **kw: BartForSequenceClassification(source, 2, **IDS, **kw),
+    "token": lambda source, **kw: BartForTokenClassification(source, 3, **IDS, **kw),
+    "translation": lambda source, **kw: BartForTranslation(source, source_vocab_size=30, **kw),
+}
+
+
+@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("from_config", [False, True])
+def test_heads_are_built_on_the_given_device_else_the_default(bart, monkeypatch, head, from_config):
+    source = bart.config if from_config else bart
+    meta = torch.device("meta")  # a device other than the CPU the source lives on
+    assert {p.device for p in HEADS[head](source, device=meta).parameters()} == {meta}
+    assert {p.device for p in bart.parameters()} == {torch.device("cpu")}  # the source stays put
+    monkeypatch.setenv("MINILM_DEVICE", "meta")  # what default_device() returns now
+    assert {p.device for p in HEADS[head](source).parameters()} == {meta}
+    with pytest.raises(ValueError, match="device"):
+        HEADS[head](source, device="no such device")
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_heads_on_the_cpu_give_outputs_on_the_cpu(bart, head):
+    model = HEADS[head](bart, device="cpu").eval()
+    ids = torch.randint(10, 30, (2, 5))
+    extra = {"decoder_input_ids": ids} if head == "translation" else {}
+    with torch.no_grad():
+        out = model(ids, **extra)
+    assert {p.device for p in model.parameters()} == {torch.device("cpu")}
+    assert out.logits.device == torch.device("cpu") and out.hidden_states.device == torch.device("cpu")

@@ -19,7 +19,9 @@ BART's decoder sees the whole input too, so every head reads the *decoder*:
 
 Each model copies the ``Bart`` it is given, so fine-tuning never changes the pretrained
 model; pass a ``BartConfig`` instead for a randomly initialised one (the "from scratch"
-baseline).
+baseline). Every model is built on ``device`` (default ``minilm.device.default_device()``:
+a GPU when there is one, else the CPU), wherever the ``Bart`` it copies lives; feed it
+tensors on that device (``minilm.device.move_to(batch, device)``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import torch
 from torch import nn
 
 from minilm.checks import check_positive_int, check_tensor, check_token_ids
+from minilm.device import default_device, model_device
 from minilm.finetune.classifier import classification_loss, new_linear, token_classification_loss
 from minilm.masks import padding_mask
 from minilm.models.bart import Bart, BartConfig
@@ -37,13 +40,26 @@ from minilm.models.common import ModelOutput
 from minilm.nn import Embeddings, KVCache, StackOutput, TransformerConfig, TransformerStack, init_weights
 
 
-def bart_from(source: Bart | BartConfig) -> Bart:
-    """A private copy of a pretrained BART, or a fresh random one from a config."""
+def bart_from(source: Bart | BartConfig, device: torch.device | str | None = None) -> Bart:
+    """A private copy of a pretrained BART, or a fresh random one from a config, on
+    ``device`` (None: ``minilm.device.default_device()``)."""
+    device = resolve(device)
     if isinstance(source, Bart):
-        return copy.deepcopy(source)
+        return copy.deepcopy(source).to(device)
     if isinstance(source, BartConfig):
-        return Bart(source)
+        return Bart(source).to(device)
     raise TypeError(f"source must be a Bart or a BartConfig, got {type(source).__name__}")
+
+
+def resolve(device: torch.device | str | None) -> torch.device:
+    """``device`` as a ``torch.device``; None means ``minilm.device.default_device()``."""
+    if device is None:
+        return default_device()
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be a torch.device or a name such as 'cpu' or 'cuda', "
+                         f"got {device!r}") from None
 
 
 def append_eos(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *, eos_id: int,
@@ -77,15 +93,16 @@ class _SameInput(nn.Module):
     """
 
     def __init__(self, source: Bart | BartConfig, n_labels: int, *, start_id: int, eos_id: int,
-                 pad_id: int):
+                 pad_id: int, device: torch.device | str | None = None):
         super().__init__()
-        self.bart = bart_from(source)
+        self.bart = bart_from(source, device)
         self.config = self.bart.config
         self.n_labels = check_positive_int(n_labels, "n_labels")
         self.start_id = check_positive_int(start_id, "start_id", allow_zero=True)
         self.eos_id = check_positive_int(eos_id, "eos_id", allow_zero=True)
         self.pad_id = check_positive_int(pad_id, "pad_id", allow_zero=True)
-        self.classifier = new_linear(self.config.d_model, n_labels)  # the only new weights
+        # the only new weights, next to the copied BART
+        self.classifier = new_linear(self.config.d_model, n_labels).to(model_device(self.bart))
 
     def decode_same_input(self, input_ids, attention_mask=None, output_attentions=False):
         """Returns (BART's output, lengths): decoder states [B, T + 2, d] over
@@ -108,8 +125,8 @@ class BartForSequenceClassification(_SameInput):
     """K-way classification from the final decoder state of the appended <e>: logits [B, K]."""
 
     def __init__(self, source: Bart | BartConfig, n_labels: int = 2, *, start_id: int, eos_id: int,
-                 pad_id: int):
-        super().__init__(source, n_labels, start_id=start_id, eos_id=eos_id, pad_id=pad_id)
+                 pad_id: int, device: torch.device | str | None = None):
+        super().__init__(source, n_labels, start_id=start_id, eos_id=eos_id, pad_id=pad_id, device=device)
 
     def forward(self, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, output_attentions: bool = False) -> ModelOutput:
@@ -127,8 +144,8 @@ class BartForTokenClassification(_SameInput):
     ``input_ids``; labels -100 are skipped (padding)."""
 
     def __init__(self, source: Bart | BartConfig, n_labels: int, *, start_id: int, eos_id: int,
-                 pad_id: int):
-        super().__init__(source, n_labels, start_id=start_id, eos_id=eos_id, pad_id=pad_id)
+                 pad_id: int, device: torch.device | str | None = None):
+        super().__init__(source, n_labels, start_id=start_id, eos_id=eos_id, pad_id=pad_id, device=device)
 
     def forward(self, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, output_attentions: bool = False) -> ModelOutput:
@@ -164,16 +181,16 @@ class BartForTranslation(nn.Module):
     """Foreign ids -> ``SourceEncoder`` -> (in place of E[x]) BART's encoder -> BART's decoder."""
 
     def __init__(self, source: Bart | BartConfig, source_vocab_size: int | None = None, *,
-                 n_layers: int = 1, n_heads: int | None = None):
+                 n_layers: int = 1, n_heads: int | None = None, device: torch.device | str | None = None):
         super().__init__()
-        self.bart = bart_from(source)
+        self.bart = bart_from(source, device)
         self.config = self.bart.config  # generate_seq2seq reads max_len and vocab_size here
         c = self.config
         self.source_encoder = SourceEncoder(
             c.vocab_size if source_vocab_size is None else check_positive_int(source_vocab_size,
                                                                               "source_vocab_size"),
             c.d_model, n_layers=check_positive_int(n_layers, "n_layers"),
-            n_heads=c.n_heads if n_heads is None else n_heads, max_len=c.max_len)
+            n_heads=c.n_heads if n_heads is None else n_heads, max_len=c.max_len).to(model_device(self.bart))
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *,
                output_attentions: bool = False) -> StackOutput:

@@ -30,10 +30,6 @@ import minilm.models
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
-# Notebooks whose models are still moved to DEVICE in a change of their own; empty this set
-# as each of them follows the rules above.
-NOT_YET_ON_DEVICE = {"06_bart_noising"}
-
 # Calls that only inspect a model's parameters: a model built just to be counted never runs.
 COUNTS_ONLY = {"count_parameters", "non_embedding_parameters"}
 
@@ -120,8 +116,6 @@ def device_problems(source: str) -> list[str]:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_model_a_notebook_builds_goes_to_DEVICE(path):
-    if path.stem in NOT_YET_ON_DEVICE:
-        pytest.skip("its models are moved to DEVICE in a change of its own")
     nb = nbformat.read(path, as_version=4)
     problems = [f"cell {cell.get('id')} {problem}" for cell in nb.cells if cell.cell_type == "code"
                 for problem in device_problems(cell.source)]

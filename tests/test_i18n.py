@@ -20,33 +20,21 @@ from minilm.syllabus import CONCEPTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# While notebooks/zh/ is being written, a missing Chinese notebook skips its test (the
-# reason lists them all). True once every English notebook has its twin: then a missing
-# one fails.
-EVERY_NOTEBOOK_TRANSLATED = False
-
-
 def missing_reason() -> str:
     return "no Chinese notebook yet for: " + ", ".join(i18n.missing_twins(ROOT))
-
-
-def skip_or_fail(message: str) -> None:
-    if EVERY_NOTEBOOK_TRANSLATED:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 # ------------------------------------------------------------------ the real notebooks
 def test_every_english_notebook_has_a_chinese_twin():
     if i18n.missing_twins(ROOT):
-        skip_or_fail(missing_reason() + " (write notebooks/zh/NAME.ipynb: docs/CONTRIBUTING.md)")
+        pytest.fail(missing_reason() + " (write notebooks/zh/NAME.ipynb: docs/CONTRIBUTING.md)")
 
 
 @pytest.mark.parametrize("english", i18n.english_notebooks(ROOT), ids=lambda p: p.stem)
 def test_chinese_notebook_is_in_step_with_the_english(english):
     twin = i18n.twin_of(english)
     if not twin.is_file():
-        skip_or_fail(f"notebooks/zh/{english.name} is not written yet")
+        pytest.fail(f"notebooks/zh/{english.name} is not written yet")
     report = i18n.sync_notebook(english, twin, ROOT, write=False)
     assert not report.problems(), "\n".join(report.problems())
 
@@ -63,7 +51,7 @@ def zh_markdown() -> dict[str, str]:
 def glossary_rows() -> list[i18n.GlossaryRow]:
     path = ROOT / i18n.GLOSSARY
     if not path.is_file():
-        skip_or_fail(f"{i18n.GLOSSARY} is not written yet")
+        pytest.fail(f"{i18n.GLOSSARY} is not written yet")
     return i18n.read_glossary(path.read_text(encoding="utf-8"))
 
 
@@ -76,7 +64,7 @@ def test_glossary_has_a_row_for_every_syllabus_concept():
 def test_chinese_notebooks_use_the_glossary_terms():
     rows = glossary_rows()
     if i18n.missing_twins(ROOT):
-        skip_or_fail("the terms are checked once every notebook is translated; " + missing_reason())
+        pytest.fail("the terms are checked once every notebook is translated; " + missing_reason())
     problems = i18n.glossary_problems(rows, zh_markdown())
     assert not problems, "\n".join(problems)
 

@@ -20,6 +20,7 @@ from minilm.syllabus import CONCEPTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
+
 def missing_reason() -> str:
     return "no Chinese notebook yet for: " + ", ".join(i18n.missing_twins(ROOT))
 

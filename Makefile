@@ -19,9 +19,11 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 # JupyterLab opens on notebooks/00_welcome.ipynb; the server's root is the repository, so
 # exercises/ (which you edit) is one click away in the file browser.
+# START picks the first notebook, e.g. make course START=notebooks/zh/00_welcome.ipynb (Chinese).
+START ?= notebooks/00_welcome.ipynb
 course: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir=. \
-	    --LabApp.default_url=/lab/tree/notebooks/00_welcome.ipynb $(ROOT_FLAG) $(LAB_ARGS)
+	    --LabApp.default_url=/lab/tree/$(START) $(ROOT_FLAG) $(LAB_ARGS)
 
 setup: $(STAMP)
 
@@ -35,8 +37,10 @@ $(STAMP): pyproject.toml
 # One pytest run over tests/ and the notebooks (nbval, fast mode), so one summary line
 # counts everything; pytest exits 5 when nothing ran, and make then fails. pytest walks
 # into notebooks/zh/, so the Chinese notebooks run too (an empty folder adds nothing).
+# -n: one worker per CPU core (at most 4); --dist loadfile keeps each file, so each
+# notebook and its kernel, on one worker.
 test: setup
-	MINILM_FAST=1 $(BIN)/python -m pytest --nbval-lax tests notebooks
+	MINILM_FAST=1 $(BIN)/python -m pytest -n auto --maxprocesses=4 --dist loadfile --nbval-lax tests notebooks
 
 # Package and exercise tests only, no notebooks, no browser: the quick loop while editing.
 test-fast: setup

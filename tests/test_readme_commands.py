@@ -91,6 +91,16 @@ def server_args(port: int, token: str) -> list[str]:
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_chinese_readme_starts_the_course_on_the_chinese_welcome_notebook():
+    start = "notebooks/zh/00_welcome.ipynb"
+    assert f"make course START={start}" in (ROOT / "README.zh.md").read_text()
+    assert (ROOT / start).exists()
+    dry = subprocess.run(["make", "-n", "course", f"START={start}"], cwd=ROOT, capture_output=True,
+                         text=True, check=True, env=make_env())
+    assert f"--LabApp.default_url=/lab/tree/{start}" in dry.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_course_command_starts_jupyterlab_on_the_notebooks():
     """Run `make course` for real (no browser), ask the server what it serves, stop it."""
     if not (ROOT / ".venv" / ".minilm-installed").exists():

@@ -34,7 +34,9 @@ from minilm.viz.plots import ACCENT, BLOCKED, MAY
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "tests" / "browser" / "mask_explorer.ipynb"
-COURSE = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# Every numbered notebook, English and Chinese (notebooks/zh/), as a path below notebooks/.
+COURSE = [path for folder in (ROOT / "notebooks", ROOT / "notebooks" / "zh")
+          for path in sorted(folder.glob("[0-9][0-9]_*.ipynb"))]
 ARTIFACTS = ROOT / "artifacts" / "browser"
 EXECUTED = ARTIFACTS / "notebooks"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -318,9 +320,10 @@ def execute_fast(source: Path, monkeypatch, data_dir: Path) -> Path:
     NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True, store_widget_state=True,
                    resources={"metadata": {"path": str(source.parent)}}).execute()
     NotebookNotary(data_dir=str(data_dir)).sign(notebook)
-    EXECUTED.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, EXECUTED / source.name)
-    return EXECUTED / source.name
+    executed = EXECUTED / source.relative_to(ROOT / "notebooks")  # zh/NAME for a Chinese one
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, executed)
+    return executed
 
 
 # Every notebook once more, in a real browser: it doubles the notebooks' share of the test time
@@ -332,7 +335,7 @@ EVERY_NOTEBOOK = os.environ.get("MINILM_BROWSER_NOTEBOOKS", "0") not in ("", "0"
 @pytest.mark.timeout(3600)
 @pytest.mark.skipif(not EVERY_NOTEBOOK, reason="set MINILM_BROWSER_NOTEBOOKS=1 to open every notebook in "
                                                "the browser (about a minute per notebook)")
-@pytest.mark.parametrize("name", [path.name for path in COURSE])
+@pytest.mark.parametrize("name", [path.relative_to(ROOT / "notebooks").as_posix() for path in COURSE])
 def test_every_notebook_fits_its_cells_and_shows_no_error(chromium, lab, jupyter_home, monkeypatch, name):
     import nbformat
     from playwright.sync_api import sync_playwright

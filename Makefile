@@ -38,9 +38,10 @@ $(STAMP): pyproject.toml
 # counts everything; pytest exits 5 when nothing ran, and make then fails. pytest walks
 # into notebooks/zh/, so the Chinese notebooks run too (an empty folder adds nothing).
 # -n: one worker per CPU core (at most 4); --dist loadfile keeps each file, so each
-# notebook and its kernel, on one worker.
+# notebook and its kernel, on one worker. MINILM_THREADS=1: one torch thread per kernel,
+# or the workers' kernels would fight over the same cores.
 test: setup
-	MINILM_FAST=1 $(BIN)/python -m pytest -n auto --maxprocesses=4 --dist loadfile --nbval-lax tests notebooks
+	MINILM_FAST=1 MINILM_THREADS=1 $(BIN)/python -m pytest -n auto --maxprocesses=4 --dist loadfile --nbval-lax tests notebooks
 
 # Package and exercise tests only, no notebooks, no browser: the quick loop while editing.
 test-fast: setup

@@ -59,29 +59,35 @@ def _cell(s: dict | None, metric: str) -> str:
 
 
 def markdown_table(results: dict) -> str:
-    """One row per objective: the mean of each metric (min–max across seeds), then its
-    budget (non-embedding parameters, steps, tokens through the model, FLOPs)."""
-    header = ["objective", "model"] + [METRICS[m][0] for m in METRICS] + [
-        "non-emb. params", "steps", "corpus tokens", "tokens through model", "FLOPs (est.)"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    """Two tables, narrow enough for a notebook cell: one row per objective with the mean of
+    each metric (min–max across seeds), then each objective's budget (non-embedding
+    parameters, steps, tokens through the model, FLOPs)."""
+    quality = [["objective", "model"] + [METRICS[m][0] for m in METRICS]]
+    budget = [["objective", "non-emb. params", "steps", "corpus tokens", "tokens through model",
+               "FLOPs (est.)"]]
     for name, cells in results["cells"].items():
         if not cells:
             continue
         first = next(iter(cells.values()))
         mean = {k: statistics.fmean(c[k] for c in cells.values())
                 for k in ("steps", "corpus_tokens", "tokens", "flops")}
-        row = [name, results["objectives"][name]["model"]]
-        row += [_cell(summary(results, name, m), m) for m in METRICS]
-        row += [f"{first['non_embedding_parameters']:,}", f"{mean['steps']:.0f}",
-                f"{mean['corpus_tokens']:,.0f}", f"{mean['tokens']:,.0f}", f"{mean['flops']:.2e}"]
-        lines.append("| " + " | ".join(row) + " |")
+        quality.append([name, results["objectives"][name]["model"]]
+                       + [_cell(summary(results, name, m), m) for m in METRICS])
+        budget.append([name, f"{first['non_embedding_parameters']:,}", f"{mean['steps']:.0f}",
+                       f"{mean['corpus_tokens']:,.0f}", f"{mean['tokens']:,.0f}", f"{mean['flops']:.2e}"])
     n_seeds = len(results["config"]["seeds"])
-    lines.append("")
-    lines.append(f"Mean over {n_seeds} seed(s), (min–max) across seeds. Budget: the same "
-                 f"{results['config']['budget']} for every objective. n/a: the model defines no "
-                 "probability of a continuation. Pretraining losses are not compared: each objective "
-                 "scores different tokens.")
-    return "\n".join(lines)
+    return "\n".join([
+        *_markdown_rows(quality), "",
+        f"Mean over {n_seeds} seed(s), (min–max) across seeds. n/a: the model defines no probability "
+        "of a continuation. Pretraining losses are not compared: each objective scores different tokens.",
+        "", *_markdown_rows(budget), "",
+        f"Budget: the same {results['config']['budget']} for every objective."])
+
+
+def _markdown_rows(rows: list[list[str]]) -> list[str]:
+    header, *body = rows
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + [
+        "| " + " | ".join(row) + " |" for row in body]
 
 
 def plot_results(results: dict, *, metrics=None, ncols: int = 3):

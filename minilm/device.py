@@ -29,6 +29,20 @@ def default_device() -> torch.device:
     return torch.device("cpu")
 
 
+def chosen_device(device: torch.device | str | None) -> torch.device:
+    """``device`` as a ``torch.device``, with an error naming ``device`` for a name torch does
+    not know; None means ``default_device()`` (the default of every helper that builds a model)."""
+    if device is None:
+        return default_device()
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be a torch.device, a str such as 'cpu' or 'cuda', or None, "
+                        f"got {type(device).__name__}")
+    try:
+        return torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"device={device!r} is not a device torch knows ({err})") from None
+
+
 def model_device(model: torch.nn.Module) -> torch.device | None:
     """The device of ``model``'s first parameter (None for a module without parameters):
     where a helper that feeds the model must build its tensors."""

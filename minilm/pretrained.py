@@ -26,12 +26,12 @@ import torch
 from minilm.checkpoint import load_checkpoint, read_header, save_checkpoint
 from minilm.data.batching import lm_windows
 from minilm.data.corpus import synthetic_corpus
-from minilm.device import default_device
+from minilm.device import chosen_device
 from minilm.models.gpt import GPT, GPTConfig
 from minilm.objectives.clm import clm_labels
 from minilm.settings import FAST, course_root
 from minilm.tokenizer import WordTokenizer
-from minilm.train import History, resolve_device, train
+from minilm.train import History, train
 
 CHECKPOINT_NAME = "gpt_pretrained.safetensors"
 FAST_CHECKPOINT_NAME = "gpt_pretrained_fast.safetensors"  # the short recipe's own file
@@ -185,11 +185,6 @@ def checkpoint_name(recipe: PretrainRecipe) -> str:
     """The file a recipe is cached in: the FAST recipe has its own, so that a test run does
     not overwrite the full model (the next full run would have to pretrain it again)."""
     return FAST_CHECKPOINT_NAME if recipe == PretrainRecipe.fast() else CHECKPOINT_NAME
-
-
-def chosen_device(device: torch.device | str | None) -> torch.device:
-    """``device`` checked (a clear error for a name torch does not know), or the default one."""
-    return default_device() if device is None else resolve_device(None, device)
 
 
 def checkpoint_path(path, name: str) -> Path:

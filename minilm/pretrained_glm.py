@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import torch
 
 from minilm.data.text import split_sentences
+from minilm.device import chosen_device
 from minilm.models.glm import GLM, GLMConfig
 from minilm.objectives.blank_infilling import blank_infilling, glm_collate, glm_sample
 from minilm.pretrained import (
@@ -43,7 +44,6 @@ from minilm.pretrained import (
     Pretrained,
     PretrainRecipe,
     checkpoint_path,
-    chosen_device,
     course_corpus,
     load_or_pretrain,
 )

@@ -21,7 +21,7 @@ import torch
 
 from minilm.checks import check_non_negative_number, check_positive_int, check_positive_number
 from minilm.constants import IGNORE_INDEX
-from minilm.device import move_to
+from minilm.device import chosen_device, move_to
 from minilm.modes import evaluating
 
 Batch = dict[str, torch.Tensor]
@@ -194,13 +194,7 @@ def resolve_device(model, device: torch.device | str | None) -> torch.device:
     if device is None:
         first = next(iter(model.parameters()), None)
         return first.device if first is not None else torch.device("cpu")
-    if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"device must be a torch.device, a str such as 'cpu' or 'cuda', or None, "
-                        f"got {type(device).__name__}")
-    try:
-        return torch.device(device)
-    except RuntimeError as err:
-        raise ValueError(f"device={device!r} is not a device torch knows ({err})") from None
+    return chosen_device(device)
 
 
 def _non_finite_loss_message(loss: torch.Tensor, step: int, batch: Batch) -> str:

@@ -37,7 +37,7 @@ from minilm.checks import check_positive_int
 from minilm.constants import IGNORE_INDEX
 from minilm.data import make_entailment, make_sentiment, split_sentences, synthetic_corpus
 from minilm.data.world import WORLD
-from minilm.device import default_device, move_to
+from minilm.device import chosen_device, move_to
 from minilm.tokenizer import WordTokenizer
 from minilm.train import train
 
@@ -206,7 +206,7 @@ def pretrain(objective: Objective, data: ArenaData, config: ArenaConfig, seed: i
     """One pretrained model and its bookkeeping (steps, tokens, FLOPs, last train loss), on
     ``device`` (default: ``minilm.device.default_device()``)."""
     torch.manual_seed(seed)
-    device = default_device() if device is None else torch.device(device)
+    device = chosen_device(device)
     model = build_model(objective.model, data.tokenizer.vocab_size, config.sizes).to(device)
     n_params = non_embedding_parameters(model)
     batches, spent = make_batches(objective, data, config, seed, n_params)

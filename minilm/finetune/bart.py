@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from minilm.checks import check_positive_int, check_tensor, check_token_ids
-from minilm.device import default_device, model_device
+from minilm.device import chosen_device, model_device
 from minilm.finetune.classifier import classification_loss, new_linear, token_classification_loss
 from minilm.masks import padding_mask
 from minilm.models.bart import Bart, BartConfig
@@ -43,7 +43,7 @@ from minilm.nn import Embeddings, KVCache, StackOutput, TransformerConfig, Trans
 def bart_from(source: Bart | BartConfig, device: torch.device | str | None = None) -> Bart:
     """A private copy of a pretrained BART, or a fresh random one from a config, on
     ``device`` (None: ``minilm.device.default_device()``)."""
-    device = resolve(device)
+    device = chosen_device(device)
     if isinstance(source, Bart):
         return copy.deepcopy(source).to(device)
     if isinstance(source, BartConfig):
@@ -51,15 +51,6 @@ def bart_from(source: Bart | BartConfig, device: torch.device | str | None = Non
     raise TypeError(f"source must be a Bart or a BartConfig, got {type(source).__name__}")
 
 
-def resolve(device: torch.device | str | None) -> torch.device:
-    """``device`` as a ``torch.device``; None means ``minilm.device.default_device()``."""
-    if device is None:
-        return default_device()
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device must be a torch.device or a name such as 'cpu' or 'cuda', "
-                         f"got {device!r}") from None
 
 
 def append_eos(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *, eos_id: int,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from minilm.device import default_device
+from minilm.device import chosen_device
 from minilm.settings import FAST
 
 # family -> (Hugging Face checkpoint, model class)
@@ -71,6 +71,7 @@ def reference_model(family: str, *, online: bool | None = None, device=None) -> 
     """
     if family not in CHECKPOINTS:
         raise ValueError(f"family must be one of {sorted(CHECKPOINTS)}, got {family!r}")
+    device = chosen_device(device)  # checked here: a bad name must not look like a missing download
     import transformers
 
     checkpoint, class_name = CHECKPOINTS[family]
@@ -81,7 +82,6 @@ def reference_model(family: str, *, online: bool | None = None, device=None) -> 
     try:
         model = model_class.from_pretrained(checkpoint, local_files_only=not reachable)
         tokenizer = transformers.AutoTokenizer.from_pretrained(checkpoint, local_files_only=not reachable)
-        device = default_device() if device is None else device
         return Reference(model.to(device).eval(), tokenizer, checkpoint, real=True)
     except (OSError, ValueError):  # not cached and no network: what from_pretrained raises
         return stand_in(family, device=device)
@@ -115,7 +115,7 @@ def stand_in(family: str, *, seed: int = 0, device=None) -> Reference:
                                          forced_bos_token_id=None, forced_eos_token_id=None, **ids)
     torch.manual_seed(seed)
     class_name = CHECKPOINTS[family][1]
-    model = getattr(transformers, class_name)(config).to(default_device() if device is None else device)
+    model = getattr(transformers, class_name)(config).to(chosen_device(device))
     return Reference(model.eval(), tok, f"tiny random {class_name}", real=False)
 
 

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from minilm.checks import check_class_labels, check_generator, check_positive_int, check_tensor
-from minilm.device import default_device
+from minilm.device import chosen_device
 from minilm.models.common import ModelOutput
 
 LOSSES = ("cross_entropy", "squared_error")
@@ -219,7 +219,7 @@ def greedy_layerwise_pretrain(x: torch.Tensor, layer_sizes: tuple[int, ...], *, 
     sizes = DeepNetConfig(tuple(layer_sizes)).layer_sizes
     if x.shape[1] != sizes[0]:
         raise ValueError(f"layer_sizes[0] ({sizes[0]}) must equal x's width ({x.shape[1]})")
-    autoencoders, h = [], x.to(default_device() if device is None else device)
+    autoencoders, h = [], x.to(chosen_device(device))
     for i, (n_in, n_hidden) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         ae = Autoencoder(AutoencoderConfig(n_in, n_hidden, tied=tied)).to(h.device)
         def batch(h=h):

@@ -106,6 +106,8 @@ def best_span(start_logits: torch.Tensor, end_logits: torch.Tensor) -> tuple[int
         start = [0, 3, 1], end = [2, 0, 1] gives (1, 2): 3 + 1 = 4 beats every other span
         with end >= start (the span (1, 0) would score 5, but it ends before it starts).
 
-    Hint: ``start[:, None] + end[None, :]`` scores every (i, j); ``torch.triu`` keeps j >= i.
+    Hint: ``start[:, None] + end[None, :]`` scores every (i, j); a boolean ``triu`` mask marks
+    j >= i. Give the other pairs ``float("-inf")`` (``masked_fill``), not 0: ``torch.triu`` on the
+    scores themselves sets them to 0, which wins when every real span scores below zero.
     """
     raise NotImplementedError("score every (start, end) pair with end >= start, take the best")

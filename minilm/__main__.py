@@ -2,28 +2,39 @@
 
     python -m minilm grade              # score table of every exercise (yours, in exercises/)
     python -m minilm grade ex00 ex03    # some of them; "ex03" and "ex03_gpt" both work
+    python -m minilm grade --lang zh    # in Chinese: your exercises/zh/, the table in Chinese
     python -m minilm grade --target solutions
-    python -m minilm map                # the course map as a Markdown table
-    python -m minilm map --update README.md   # rewrite the map between its markers
+    python -m minilm map                # the course map as a Markdown table (--lang zh: Chinese)
+    python -m minilm map --update README.md   # rewrite the map between its markers (README.zh.md: Chinese)
     python -m minilm viz export --out slides --theme dark   # every figure for slides
     python -m minilm arena              # the objectives at equal budget: JSON + Markdown table
     python -m minilm arena --seeds 5 --objectives clm mlm glm --budget flops --out my-arena
     python -m minilm i18n sync          # Chinese notebooks: English code cells in, stale text out
     python -m minilm i18n sync --check  # exit 1 if a Chinese notebook is out of step
     python -m minilm i18n status        # translated / stale / untranslated cells per notebook
+    python -m minilm i18n sync --mark exercises/zh/ex03_gpt.py   # a file's twin is translated again
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 
+def _use_lang(args: argparse.Namespace) -> None:
+    """``--lang`` sets ``MINILM_LANG`` for this command (the grader's words and folder, the map)."""
+    if getattr(args, "lang", None):
+        os.environ["MINILM_LANG"] = args.lang
+
+
 def _grade(args: argparse.Namespace) -> int:
-    from minilm.grade import grade, print_table, resolve_names
+    from minilm.grade import grade, learner_target, print_table, resolve_names
     from minilm.lang import t
 
+    _use_lang(args)
+    target = args.target or learner_target()
     try:
         names = resolve_names(args.exercises or None)
     except (ValueError, TypeError) as err:
@@ -32,8 +43,8 @@ def _grade(args: argparse.Namespace) -> int:
     if not names:
         print("minilm grade: no graded exercises found (tests/exercises/test_ex*.py)", file=sys.stderr)
         return 2
-    print(t("grade.grading", target=args.target, count=len(names), s="s" * (len(names) != 1)), flush=True)
-    rows = grade(names, target=args.target)
+    print(t("grade.grading", target=target, count=len(names), s="s" * (len(names) != 1)), flush=True)
+    rows = grade(names, target=target)
     print_table(rows)
     for row in rows:  # why an exercise scores less than its tests say, always shown
         for message in row.errors:
@@ -41,7 +52,7 @@ def _grade(args: argparse.Namespace) -> int:
         for message in row.problems:
             print(f"{row.exercise}: {message}")
     if not args.verbose and any(r.passed < r.total or r.errors for r in rows):
-        print("\n" + t("grade.hint"))
+        print("\n" + t("grade.hint", folder=target))
     if args.verbose:
         for row in rows:
             for test in row.tests:
@@ -54,6 +65,7 @@ def _grade(args: argparse.Namespace) -> int:
 def _map(args: argparse.Namespace) -> int:
     from minilm.syllabus import course_map_markdown, update_readme
 
+    _use_lang(args)
     if args.update:
         changed = update_readme(Path(args.update))
         print(f"{args.update}: course map {'updated' if changed else 'already up to date'}")
@@ -96,13 +108,17 @@ def _arena(args: argparse.Namespace) -> int:
 
 
 def _i18n(args: argparse.Namespace) -> int:
-    from minilm import i18n
+    from minilm import i18n, i18n_files
     from minilm.settings import course_root
 
     root = course_root()
     try:
         if args.i18n_command == "sync" and (args.mark or args.mark_all):
             for target in args.mark or []:
+                if ":" not in target and Path(target).suffix in (".py", ".md"):
+                    english = i18n_files.mark_translated(root, target)
+                    print(f"{target}: marked as translated from {english.as_posix()} as it is now")
+                    continue
                 notebook, _, cell = target.rpartition(":")
                 if not notebook or not cell:
                     raise ValueError("--mark takes NOTEBOOK:CELL_ID, e.g. 06_bart_noising:e7b2c4d8, "
@@ -118,10 +134,13 @@ def _i18n(args: argparse.Namespace) -> int:
         return 2
     check = args.i18n_command == "status" or args.check
     reports, missing = i18n.sync(root, write=not check)
+    files = i18n_files.check_all(root)
     if args.i18n_command == "status":
         print(i18n.status_table(reports, missing))
+        print("\n" + "\n".join(f"{f.twin}: {f.state}{', code differs' if f.code else ''}" for f in files))
         return 0
     problems = [line for r in reports for line in r.problems(changed_on_disk=not check)]
+    problems += [line for f in files for line in f.problems()]
     if not check:
         for r in reports:
             for change in r.changes:
@@ -131,7 +150,8 @@ def _i18n(args: argparse.Namespace) -> int:
     if missing:
         print("no Chinese notebook yet: " + ", ".join(missing))
     if not problems:
-        print(f"{len(reports)} Chinese notebook{'s' * (len(reports) != 1)} in step with the English")
+        print(f"{len(reports)} Chinese notebook{'s' * (len(reports) != 1)} and {len(files)} Chinese "
+              "files in step with the English")
     return 1 if check and problems else 0
 
 
@@ -145,13 +165,19 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and print: exercise, tests passed, points.")
     g.add_argument("exercises", nargs="*", metavar="exNN",
                    help="exercises to grade, e.g. ex00 or ex00_warmup (default: all)")
-    g.add_argument("--target", choices=("exercises", "solutions"), default="exercises",
-                   help="grade your exercises/ (default) or the course's solutions/")
+    g.add_argument("--target", choices=("exercises", "exercises/zh", "solutions"),
+                   help="grade your exercises/ (default; exercises/zh/ with --lang zh) "
+                        "or the course's solutions/")
+    g.add_argument("--lang", choices=("en", "zh"),
+                   help="language of the table and hints, and whose files: zh grades exercises/zh/ "
+                        "(default: $MINILM_LANG, else en)")
     g.add_argument("-v", "--verbose", action="store_true", help="also list every test that does not pass")
     g.set_defaults(func=_grade)
     m = sub.add_parser("map", help="print the course map (syllabus ID -> notebook section -> code)")
     m.add_argument("--update", metavar="README.md",
-                   help="rewrite the map between <!-- course-map:start/end --> in this file")
+                   help="rewrite the map between <!-- course-map:start/end --> in this file "
+                        "(in Chinese for a file named *.zh.md)")
+    m.add_argument("--lang", choices=("en", "zh"), help="language of the printed map (default: $MINILM_LANG)")
     m.set_defaults(func=_map)
     v = sub.add_parser("viz", help="pictures for teaching: 'viz export' writes every figure")
     vsub = v.add_subparsers(dest="viz_command", metavar="{export}", required=True)
@@ -178,7 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", default="artifacts/arena",
                    help="folder for arena.json and arena.md (default: artifacts/arena)")
     a.set_defaults(func=_arena)
-    i = sub.add_parser("i18n", help="keep the Chinese notebooks (notebooks/zh/) in step with the English")
+    i = sub.add_parser("i18n", help="keep the Chinese notebooks (notebooks/zh/), exercise files "
+                                     "(exercises/zh/) and GRADING.zh.md in step with the English")
     isub = i.add_subparsers(dest="i18n_command", metavar="{sync,status}", required=True)
     s = isub.add_parser("sync", help="copy code cells and the cell list from the English; report stale text",
                         description="For every notebooks/zh/NAME.ipynb: copy each English code cell by id "
@@ -189,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--check", action="store_true",
                    help="change nothing; exit 1 if a notebook is out of step, stale or untranslated")
     s.add_argument("--mark", nargs="+", metavar="NOTEBOOK:CELL",
-                   help="record that these cells are translated from the English as it is now")
+                   help="record that these cells (or files: exercises/zh/ex03_gpt.py, docs/GRADING.zh.md) "
+                        "are translated from the English as it is now")
     s.add_argument("--mark-all", nargs="+", metavar="NOTEBOOK",
                    help="the same for every markdown cell of these notebooks")
     s.set_defaults(func=_i18n)

@@ -51,12 +51,13 @@ def _writes(mode, flags) -> bool:
 
 
 def install(root: Path, target: str) -> None:
-    """Guard this process for grading ``target`` ("exercises" or "solutions") in ``root``."""
+    """Guard this process for grading ``target`` (a learner's folder, ``exercises`` or
+    ``exercises/zh``, or ``solutions``) in ``root``."""
     root = Path(os.path.realpath(root))
     package = str(Path(os.path.realpath(__file__)).parent)
     solutions = str(root / "solutions")
     protected = (str(root / "tests"), solutions, package, str(root / "conftest.py"))
-    hidden = (solutions,) if target == "exercises" else ()
+    hidden = (solutions,) if target != "solutions" else ()  # every learner's folder
 
     def refuse(what: str) -> None:
         raise PermissionError(f"not allowed while your exercises are graded: {what}")

@@ -115,8 +115,8 @@ def pytest_collection_finish(session) -> None:
     root = Path(_settings["root"]).resolve()
     for module in list(sys.modules.values()):  # one endless loop costs one budget, not one per test
         path = Path(getattr(module, "__file__", None) or "/").resolve()
-        if path.parent.parent == root:
-            for name in _settings["hung"].get(f"{path.parent.name}/{path.name}", []):
+        if path.is_relative_to(root):
+            for name in _settings["hung"].get(path.relative_to(root).as_posix(), []):
                 setattr(module, name, _failing_at_once(name))
 
 

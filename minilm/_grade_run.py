@@ -74,11 +74,13 @@ _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<name>\S+
 
 
 def exercise_frame(frames: list[tuple[str, str, int]], root: Path) -> str:
-    """The first (filename, function, line) in an exercise file: "mul, exercises/ex03.py line 7"."""
+    """The first (filename, function, line) in an exercise file: "mul, exercises/ex03.py line 7"
+    (exercises/, exercises/zh/ or solutions/)."""
+    folders = {(root / folder).resolve(): folder for folder in ("exercises", "exercises/zh", "solutions")}
     for filename, function, line in frames:
         path = Path(filename).resolve()
-        if path.parent.name in ("exercises", "solutions") and path.parent.parent == root.resolve():
-            return f"{function}, {path.parent.name}/{path.name} line {line}"
+        if path.parent in folders:
+            return f"{function}, {folders[path.parent]}/{path.name} line {line}"
     return ""
 
 

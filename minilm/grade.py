@@ -1,10 +1,12 @@
 """Grading the learner's exercises.
 
-``exercises/exNN_topic.py`` (the learner's, stubs at first) and ``solutions/exNN_topic.py``
-define the same functions; ``tests/exercises/test_exNN_topic.py`` grades either one. The
-tests load the module under grade with ``load_target("exNN_topic")``: the solutions by
-default (so the course's own CI is green), the learner's with ``pytest --target exercises``
-or ``python -m minilm grade``.
+``exercises/exNN_topic.py`` (the learner's, stubs at first), its Chinese twin
+``exercises/zh/exNN_topic.py`` (the same code, the text in Chinese: the learner's when the
+course runs in Chinese) and ``solutions/exNN_topic.py`` define the same functions;
+``tests/exercises/test_exNN_topic.py`` grades any of them. The tests load the module under
+grade with ``load_target("exNN_topic")``: the solutions by default (so the course's own CI is
+green), the learner's with ``pytest --target exercises`` (``exercises/zh``) or
+``python -m minilm grade`` (``--lang zh``).
 
 ``grade(names, target=...)`` runs those tests in a separate, guarded Python process, each
 test within a time budget (so a learner's crash or endless loop cannot take a notebook
@@ -29,15 +31,25 @@ from types import ModuleType
 
 from minilm import _grade_guard
 from minilm._grade_run import hung_function, run_tests
-from minilm.lang import LANGS, pad, t, width
+from minilm.lang import LANGS, language, pad, t, width
 from minilm.settings import ROOT_ENV, course_root  # noqa: F401 (ROOT_ENV: public here too)
 
 TARGET_ENV = "MINILM_GRADE_TARGET"
-TARGETS = ("solutions", "exercises")
+TARGETS = ("solutions", "exercises", "exercises/zh")
+LEARNER_TARGETS = {"en": "exercises", "zh": "exercises/zh"}  # the files a learner edits, per language
+
+
+def learner_target(lang: str | None = None) -> str:
+    """The folder of the learner's exercise files in ``lang`` (default: ``MINILM_LANG``):
+    ``exercises`` in English, ``exercises/zh`` in Chinese."""
+    lang = lang or language()
+    if lang not in LEARNER_TARGETS:
+        raise ValueError(f"lang must be one of {tuple(LEARNER_TARGETS)}, got {lang!r}")
+    return LEARNER_TARGETS[lang]
 
 
 def load_target(name: str, target: str | None = None) -> ModuleType:
-    """Import ``<target>/<name>.py`` (target: "solutions" or "exercises") as a module."""
+    """Import ``<target>/<name>.py`` (target: one of ``TARGETS``) as a module."""
     target = target or os.environ.get(TARGET_ENV, "solutions")
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
@@ -47,7 +59,7 @@ def load_target(name: str, target: str | None = None) -> ModuleType:
     path = course_root() / target / f"{name}.py"
     if not path.is_file():
         raise FileNotFoundError(f"no exercise file {path}")
-    module_name = f"minilm_{target}_{name}"
+    module_name = f"minilm_{target.replace('/', '_')}_{name}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
@@ -82,6 +94,12 @@ class Score:
     tests: tuple[GradedTest, ...] = ()
     errors: tuple[str, ...] = ()    # the exercise or its tests could not be imported (e.g. a SyntaxError)
     problems: tuple[str, ...] = ()  # a test timed out, or the process exited or crashed
+    target: str = "exercises"       # the folder graded: "exercises", "exercises/zh" or "solutions"
+
+    @property
+    def file(self) -> str:
+        """The graded file, e.g. ``exercises/zh/ex03_gpt.py``."""
+        return f"{self.target}/{self.exercise}.py"
 
     @property
     def max_points(self) -> int:
@@ -133,12 +151,13 @@ def test_budget(name: str) -> float:
     return SLOW_EXERCISE_BUDGET_S.get(name, TEST_BUDGET_S)
 
 
-def syntax_error(path: Path) -> str | None:
-    """``"exercises/ex01.py line 4: SyntaxError: expected ':' in: def f(x)"``, or None."""
+def syntax_error(path: Path, folder: str) -> str | None:
+    """``"exercises/ex01.py line 4: SyntaxError: expected ':' in: def f(x)"`` (``folder``: the
+    graded folder, as the learner knows it), or None."""
     try:
         compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
     except SyntaxError as err:
-        where = f"{path.parent.name}/{path.name} line {err.lineno}"
+        where = f"{folder}/{path.name} line {err.lineno}"
         line = (err.text or "").strip()
         return f"{where}: {type(err).__name__}: {err.msg}" + (f" in: {line}" if line else "")
     except (OSError, ValueError):  # missing or unreadable: importing it says so
@@ -152,17 +171,20 @@ def _owner(nodeid: str, files: dict[str, str]) -> str | None:
     return next((name for name, f in files.items() if f == file), None)
 
 
-def grade(names: Iterable[str] | str | None = None, *, target: str = "exercises",
+def grade(names: Iterable[str] | str | None = None, *, target: str | None = None,
           timeout: float = 600) -> list[Score]:
     """Run the graded tests of ``names`` (default: all) against ``target`` and score them.
 
-    ``target="exercises"`` grades the learner's files, ``"solutions"`` the course's own.
+    ``target="exercises"`` grades the learner's files (``"exercises/zh"`` the Chinese ones;
+    None: ``learner_target()``, the learner's files in the course's language),
+    ``"solutions"`` the course's own.
     The tests an exercise has are counted against the solutions; the graded tests then run
     in a guarded process (see docs/GRADING.md). A test past its budget (``test_budget``),
     a crash or an exit scores that test 0 and the other tests go on in a new process; an
     exercise file with a syntax error scores 0 and names the line. The whole call ends
     within about ``timeout`` seconds whatever the exercises do.
     """
+    target = target or learner_target()
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
     selected = resolve_names(names)
@@ -178,7 +200,7 @@ def grade(names: Iterable[str] | str | None = None, *, target: str = "exercises"
     errors: dict[str, list[str]] = {name: [] for name in selected}
     problems: dict[str, list[str]] = {name: [] for name in selected}
     for name in selected:
-        broken = syntax_error(root / target / f"{name}.py")
+        broken = syntax_error(root / target / f"{name}.py", target)
         if broken:
             errors[name].append(broken)
     pending = [name for name in selected if not errors[name]]
@@ -216,19 +238,19 @@ def grade(names: Iterable[str] | str | None = None, *, target: str = "exercises"
                    and any(n not in results[name] for n in expected[name])]
         if run.finished or not progress:
             break
-    return [_score(name, files[name], expected[name], results[name], errors[name], problems[name])
+    return [_score(name, files[name], expected[name], results[name], errors[name], problems[name], target)
             for name in selected]
 
 
 def _score(name: str, test_file: str, expected: list[str], results: dict[str, dict[str, str]],
-           errors: list[str], problems: list[str]) -> Score:
+           errors: list[str], problems: list[str], target: str) -> Score:
     not_run = {"outcome": "error", "message": f"not run: {(errors or problems or ['did not run'])[-1]}"}
     prefix = test_file + "::"
     tests = tuple(GradedTest(n.removeprefix(prefix), results.get(n, not_run)["outcome"],
                              results.get(n, not_run)["message"]) for n in expected)
     passed = sum(test.outcome == "passed" for test in tests)
     points = round(POINTS_PER_EXERCISE * passed / len(tests), 1) if tests else 0.0
-    return Score(name, passed, len(tests), points, tests, tuple(errors), tuple(problems))
+    return Score(name, passed, len(tests), points, tests, tuple(errors), tuple(problems), target)
 
 
 def _timed_out(problem: str) -> bool:
@@ -266,10 +288,10 @@ def print_table(rows: list[Score], file=None) -> None:
 
 # --- check(): the "check your exercise" cell of a notebook ------------------------------
 
-def exercise_functions(name: str, target: str = "exercises") -> list[str]:
+def exercise_functions(name: str, target: str | None = None) -> list[str]:
     """The public functions of ``<target>/<name>.py``, in file order, read without importing it
     (a learner's file may loop forever or crash on import; the notebook must not)."""
-    for folder in (target, "solutions"):  # a learner's SyntaxError: fall back to the solutions
+    for folder in (target or learner_target(), "solutions"):  # a SyntaxError: read the solutions
         try:
             tree = ast.parse((course_root() / folder / f"{name}.py").read_text())
         except (OSError, SyntaxError, ValueError):
@@ -312,7 +334,7 @@ def function_results(row: Score, functions: list[str]) -> list[FunctionResult]:
 
 
 def _message(row: Score, function: str | None = None) -> str:
-    file = f"exercises/{row.exercise}.py"
+    file = row.file
     if row.errors:
         return t("grade.import_failed", file=file, error=row.errors[0])
     if row.problems:
@@ -392,7 +414,10 @@ def _only(row: Score, function: str, functions: list[str]) -> Score:
     tests = tuple(test for test in row.tests if function_of_test(test.name, functions) == function)
     passed = sum(test.outcome == "passed" for test in tests)
     points = round(POINTS_PER_EXERCISE * passed / len(tests), 1) if tests else 0.0
-    return Score(row.exercise, passed, len(tests), points, tests, row.errors)
+    # a stop in one of its tests, or one no test owns (the whole grading's time limit ran out)
+    problems = tuple(p for p in row.problems if any(test.message == p for test in tests)
+                     or not any(test.message == p for test in row.tests))
+    return Score(row.exercise, passed, len(tests), points, tests, row.errors, problems, row.target)
 
 
 def _grade_tests_of(function: str, names: list[str], target: str) -> list[Score]:
@@ -409,16 +434,18 @@ def _grade_tests_of(function: str, names: list[str], target: str) -> list[Score]
             os.environ["PYTEST_ADDOPTS"] = saved
 
 
-def check(name: str, function: str | None = None, *, target: str = "exercises") -> None:
+def check(name: str, function: str | None = None, *, target: str | None = None) -> None:
     """Grade one exercise, or one ``function`` of it, and show the result; never raises, so a
     notebook keeps running.
 
     ``check("ex07_glm", "sample_spans")`` grades only the tests of ``sample_spans`` (the
     check cell beside the section that teaches it); ``check("ex07_glm")`` grades them all.
     In a notebook it displays a small HTML table, elsewhere it prints text. Returns None
-    (the cell shows the report once, not twice).
+    (the cell shows the report once, not twice). ``target`` defaults to ``learner_target()``:
+    a Chinese notebook (``MINILM_LANG=zh``) grades ``exercises/zh/``.
     """
     try:
+        target = target or learner_target()
         rows = _grade_tests_of(function, [name], target) if function else grade([name], target=target)
         if len(rows) != 1:
             raise ValueError(f"{name!r} matches {len(rows)} exercises; give the full name")
@@ -426,7 +453,7 @@ def check(name: str, function: str | None = None, *, target: str = "exercises") 
         functions = exercise_functions(row.exercise, target)
         if function is not None:
             if function not in functions:
-                raise ValueError(f"exercises/{row.exercise}.py has no function {function!r}; "
+                raise ValueError(f"{row.file} has no function {function!r}; "
                                  f"it has {', '.join(functions)}")
             row, functions = _only(row, function, functions), [function]
         report = CheckReport(row, functions=functions, function=function)

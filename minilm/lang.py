@@ -39,9 +39,9 @@ EN = {
     "grade.note.stopped_early": "(stopped early)",
     "grade.grading": "Grading {target}/ ({count} exercise{s}) ...",
     "grade.could_not_import": "{exercise}: could not import: {message}",
-    "grade.hint": "Fill in the functions in exercises/ and grade again; add -v to list what does not pass.",
+    "grade.hint": "Fill in the functions in {folder}/ and grade again; add -v to list what does not pass.",
     "grade.import_failed": "{file} could not be imported: {error} Fix it and run this cell again.",
-    "grade.stopped": "{exercise}: {problem}. {passed}/{total} tests pass.",
+    "grade.stopped": "{problem}. {passed}/{total} tests pass.",
     "grade.solved": "All {total} tests pass: {name} is solved. Well done!",
     "grade.todo_function": ("0/{total} tests pass: {function} in {file} still raises NotImplementedError. "
                             "Fill it in, then run this cell again."),
@@ -57,6 +57,9 @@ EN = {
     "run.timed_out_word": "timed out",  # how the score table tells a timeout from other problems
     "run.killed": "the process was killed by {signal} {where}",
     "run.exited": "the process exited with code {code} {where} (os._exit, or sys.exit outside a test)",
+    # the course map (minilm.syllabus.course_map_markdown, python -m minilm map)
+    "map.head": "| ID | concept | notebook § section | minilm function | exercise |",
+    "map.coming": "coming",
     # widgets: the mask explorer
     "mask.control.kind": "mask",
     "mask.control.sentence": "sentence",
@@ -92,9 +95,9 @@ ZH = {
     "grade.note.stopped_early": "（提前中止）",
     "grade.grading": "正在评分 {target}/（{count} 个练习）……",
     "grade.could_not_import": "{exercise}：无法导入：{message}",
-    "grade.hint": "在 exercises/ 中补全这些函数后再评一次分；加上 -v 可列出所有未通过的测试。",
+    "grade.hint": "在 {folder}/ 中补全这些函数后再评一次分；加上 -v 可列出所有未通过的测试。",
     "grade.import_failed": "{file} 无法导入：{error} 改正后再运行这个单元格。",
-    "grade.stopped": "{exercise}：{problem}。通过 {passed}/{total} 个测试。",
+    "grade.stopped": "{problem}。通过 {passed}/{total} 个测试。",
     "grade.solved": "{total} 个测试全部通过：{name} 完成了，做得好！",
     "grade.todo_function": ("通过 0/{total} 个测试：{file} 中的 {function} 仍然抛出 NotImplementedError。"
                             "补全它，再运行这个单元格。"),
@@ -109,6 +112,8 @@ ZH = {
     "run.timed_out_word": "超时",
     "run.killed": "进程被 {signal} 终止{where}",
     "run.exited": "进程以退出码 {code} 结束{where}（os._exit，或在测试之外调用了 sys.exit）",
+    "map.head": "| ID | 概念 | notebook § 小节 | minilm 函数 | 练习 |",
+    "map.coming": "待写",
     "mask.control.kind": "掩码",
     "mask.control.sentence": "句子",
     "mask.control.spans": "GLM 片段",

@@ -3,15 +3,21 @@ that teach it. 00_welcome and the README render this table; a test checks that e
 notebook and section named here exists and that every function imports.
 
 ``function`` is a dotted path into minilm (None while the chapter is still to come).
-``section`` is the text of a Markdown heading in the notebook.
+``section`` is the text of a Markdown heading in the notebook. In Chinese (``lang="zh"``,
+README.zh.md, a notebook of notebooks/zh/) the map takes the concept's title from
+``TITLES_ZH`` and the section's heading from the Chinese notebook: the heading at the same
+place in the cell with the same id.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from minilm.lang import in_chinese_notebook
+import nbformat
+
+from minilm.lang import in_chinese_notebook, language, t
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,44 @@ NOTEBOOKS: dict[str, str] = {
     "09_real_checkpoints": "Appendix: the published GPT-2, BERT and BART in the course's models",
 }
 
+# The concepts' titles in the Chinese edition, in docs/glossary.md's terms.
+TITLES_ZH: dict[str, str] = {
+    "AE-1": "自编码器",
+    "AE-2": "降噪自编码器",
+    "AE-3": "逐层预训练",
+    "AE-4": "从降噪自编码器到掩码语言模型（及 CBOW）",
+    "AR-1": "自回归语言模型：两个方向",
+    "AR-2": "自回归与自编码各自的长处和短处",
+    "AR-3": "因果语言模型、掩码语言模型与序列到序列",
+    "AR-4": "区别全在注意力掩码",
+    "GPT-1": "因果语言模型目标",
+    "GPT-2": "共享输入输出嵌入的 GPT 前向计算",
+    "GPT-3": "微调：读取最后一个词元",
+    "GPT-4": "辅助语言模型损失，对抗灾难性遗忘",
+    "GPT-5": "任务相关的输入格式",
+    "GPT-6": "贪心解码、温度、top-k 采样、top-p 采样",
+    "BERT-1": "输入：[CLS] A [SEP] B [SEP] 与段嵌入",
+    "BERT-2": "掩码语言模型（80/10/10）",
+    "BERT-3": "下一句预测",
+    "BERT-4": "微调：序列级与词元级",
+    "BERT-5": "双向编码器：BERT、GPT 与 ELMo 对比",
+    "BART-1": "编码器-解码器的降噪序列到序列预训练",
+    "BART-2": "五种噪声函数",
+    "BART-3": "BART 微调",
+    "GLM-1": "片段采样与 Part A",
+    "GLM-2": "Part B：打乱的片段、[S] 与 [E]",
+    "GLM-3": "Part A / Part B 自注意力掩码",
+    "GLM-4": "二维位置编码",
+    "GLM-5": "结构改动：前置层归一化",
+    "GLM-6": "把理解任务写成完形填空（PET）",
+    "GLM-7": "生成 Part B",
+    "GLM-8": "示例 x1 … x6",
+    "X-1": "T5 的片段破坏",
+    "X-2": "对照：XLNet 与 SpanBERT",
+    "X-3": "前缀语言模型 / UniLM 掩码",
+    "X-4": "等算力对比",
+}
+
 MAP_START, MAP_END = "<!-- course-map:start -->", "<!-- course-map:end -->"
 _ROOT = Path(__file__).resolve().parents[1]
 
@@ -143,7 +187,30 @@ def _source_file(dotted: str) -> str | None:
     return None
 
 
-def course_map_markdown(*, root: str = "", notebooks_dir: Path | None = None, compact: bool = False) -> str:
+_HEADING = re.compile(r"^#+\s+(.+?)\s*$", re.M)
+
+
+def chinese_section(notebook: str, section: str, notebooks_dir: Path | None = None) -> str:
+    """The Chinese notebook's heading for the English ``section`` of ``notebook``: the heading
+    at the same place in the cell with the same id (the English heading if there is none)."""
+    notebooks_dir = notebooks_dir or _ROOT / "notebooks"
+    try:
+        english = nbformat.read(notebooks_dir / f"{notebook}.ipynb", as_version=4)
+        chinese = {c.get("id"): c for c in nbformat.read(notebooks_dir / "zh" / f"{notebook}.ipynb",
+                                                          as_version=4).cells}
+    except (OSError, ValueError):
+        return section
+    for cell in english.cells:
+        headings = _HEADING.findall(cell.source) if cell.cell_type == "markdown" else []
+        if section in headings and cell.get("id") in chinese:
+            theirs = _HEADING.findall(chinese[cell.id].source)
+            if len(theirs) == len(headings):
+                return theirs[headings.index(section)]
+    return section
+
+
+def course_map_markdown(*, root: str = "", notebooks_dir: Path | None = None, compact: bool = False,
+                        lang: str | None = None) -> str:
     """The course map as a Markdown table: ID | concept | notebook § section | minilm | exercise.
 
     ``root`` is the relative path from the document to the repository root: "" for the
@@ -159,18 +226,24 @@ def course_map_markdown(*, root: str = "", notebooks_dir: Path | None = None, co
     the table wider than the cell.
     """
     notebooks_dir = notebooks_dir or _ROOT / "notebooks"
-    folder = "notebooks/"
-    if root and in_chinese_notebook():
-        root, folder = "../" + root, "notebooks/zh/"
+    in_notebook_zh = bool(root) and in_chinese_notebook()
+    lang = lang or ("zh" if in_notebook_zh else language())
+    if lang not in ("en", "zh"):
+        raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
+    zh = lang == "zh"
+    if in_notebook_zh:
+        root = "../" + root
+    folder = "notebooks/zh/" if zh else "notebooks/"
     rule = "| :--- | :--- | :--- | :--- | :--- |" if compact else "| --- | --- | --- | --- | --- |"
-    lines = ["| ID | concept | notebook § section | minilm function | exercise |", rule]
+    lines = [t("map.head", lang=lang), rule]
     for c in CONCEPTS:
         if (notebooks_dir / f"{c.notebook}.ipynb").is_file():
             name = c.notebook.split("_")[0] if compact else c.notebook
             where = f"[{name}]({root}{folder}{c.notebook}.ipynb)"
-            where += f" § {c.section}" if c.section else ""
+            section = chinese_section(c.notebook, c.section, notebooks_dir) if zh and c.section else c.section
+            where += f" § {section}" if section else ""
         else:
-            where = f"{c.notebook} (coming)"
+            where = f"{c.notebook} ({t('map.coming', lang=lang)})"
         code = "–"
         if c.function:
             source = _source_file(c.function)
@@ -178,8 +251,10 @@ def course_map_markdown(*, root: str = "", notebooks_dir: Path | None = None, co
         exercise = "–"
         if c.exercise:
             stem = c.exercise.split(".")[0]
-            exercise = _code_link(c.exercise, f"{root}exercises/{stem}.py", compact)
-        lines.append(f"| {c.id} | {c.title} | {where} | {code} | {exercise} |")
+            exercises = "exercises/zh/" if zh else "exercises/"
+            exercise = _code_link(c.exercise, f"{root}{exercises}{stem}.py", compact)
+        title = TITLES_ZH.get(c.id, c.title) if zh else c.title
+        lines.append(f"| {c.id} | {title} | {where} | {code} | {exercise} |")
     return "\n".join(lines)
 
 
@@ -192,13 +267,15 @@ def _code_link(dotted: str, target: str | None, compact: bool) -> str:
 
 
 def update_readme(path: Path) -> bool:
-    """Replace the text between MAP_START and MAP_END in ``path``; True if it changed."""
+    """Replace the text between MAP_START and MAP_END in ``path`` (the Chinese map in a file
+    named ``*.zh.md``); True if it changed."""
     text = Path(path).read_text()
     if MAP_START not in text or MAP_END not in text:
         raise ValueError(f"{path} has no {MAP_START} ... {MAP_END} markers")
     head, rest = text.split(MAP_START, 1)
     _, tail = rest.split(MAP_END, 1)
-    new = f"{head}{MAP_START}\n{course_map_markdown()}\n{MAP_END}{tail}"
+    lang = "zh" if Path(path).name.endswith(".zh.md") else "en"
+    new = f"{head}{MAP_START}\n{course_map_markdown(lang=lang)}\n{MAP_END}{tail}"
     if new != text:
         Path(path).write_text(new)
     return new != text

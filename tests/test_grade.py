@@ -19,6 +19,14 @@ def add(a, b):
 def mul(a, b):
     raise NotImplementedError("multiply a and b")
 '''
+HALF_SOLVED_ZH = '''
+def add(a, b):
+    raise NotImplementedError("把 a 和 b 相加")
+
+
+def mul(a, b):
+    return a * b
+'''
 SOLVED = '''
 def add(a, b):
     return a + b
@@ -53,10 +61,12 @@ def write(path: Path, text: str) -> None:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A course folder with ex01_demo (2 of 3 tests pass) and ex02_broken (a SyntaxError)."""
+    """A course folder with ex01_demo (2 of 3 tests pass; in its Chinese twin, 1 of 3) and
+    ex02_broken (a SyntaxError)."""
     root = tmp_path_factory.mktemp("course")
     shutil.copy(ROOT / "conftest.py", root / "conftest.py")  # it defines --target
     write(root / "exercises" / "ex01_demo.py", HALF_SOLVED)
+    write(root / "exercises" / "zh" / "ex01_demo.py", HALF_SOLVED_ZH)
     write(root / "solutions" / "ex01_demo.py", SOLVED)
     write(root / "tests" / "exercises" / "test_ex01_demo.py", TESTS.format(name="ex01_demo"))
     write(root / "exercises" / "ex02_broken.py", "def add(a, b)\n    return a + b\n")
@@ -120,7 +130,11 @@ HOSTILE = {"ex03_loop": LOOPS, "ex04_exit": EXITS, "ex05_hard_exit": HARD_EXITS,
            "ex09_peek": READS_SOLUTIONS, "ex10_hang": HANGS_ON_IMPORT, "ex11_rewrite": REWRITES_THE_TESTS,
            "ex12_exit_on_import": "import sys\nsys.exit(5)\n",
            "ex13_os_exit_on_import": "import os\nos._exit(9)\n",
-           "ex14_loop_twice": SOLVED.replace("return a + b", "while True: pass")}
+           "ex14_loop_twice": SOLVED.replace("return a + b", "while True: pass"),
+           "ex15_spawn": "import subprocess\nsubprocess.run(['echo', 'hi'])\n",
+           "ex16_delete": "import os\nos.remove('conftest.py')\n",
+           "ex17_patch_minilm": ("import os, minilm\n"
+                                 "open(os.path.join(os.path.dirname(minilm.__file__), 'grade.py'), 'a')\n")}
 
 
 def line_of(text: str, source: str) -> int:
@@ -223,6 +237,29 @@ def test_the_graded_tests_cannot_be_rewritten(hostile):
         "PermissionError: not allowed while your exercises are graded: writing tests/exercises/test_")
 
 
+def test_no_other_program_and_no_edit_of_the_grader(hostile):
+    root, rows = hostile
+    for name, why in [("ex15_spawn", "starting another program"),
+                      ("ex16_delete", "os.remove on conftest.py (part of the grader)"),
+                      ("ex17_patch_minilm", "writing ")]:
+        row = rows[name]
+        assert (row.passed, row.total) == (0, 3), name
+        refused = f"not allowed while your exercises are graded: {why}"
+        assert row.errors and refused in row.errors[0], row.errors
+    assert (root / "conftest.py").is_file()
+
+
+def test_a_check_of_one_function_says_it_timed_out(hostile):
+    root, rows = hostile
+    loop = rows["ex03_loop"]
+    mul = grading._only(loop, "mul", ["add", "mul"])
+    assert mul.problems == loop.problems
+    message = grading.CheckReport(mul, function="mul").message
+    assert message.startswith("timed out after 2 s in test_mul (mul, ")
+    add = grading._only(loop, "add", ["add", "mul"])  # add's own tests did not stop
+    assert add.problems == () and grading.CheckReport(add, function="add").message.startswith("All 2 tests")
+
+
 def test_a_syntax_error_names_the_file_line_and_code(hostile):
     root, rows = hostile
     broken = rows["ex02_broken"]
@@ -309,3 +346,71 @@ def test_cli_help_and_map(capsys):
     assert "grade" in capsys.readouterr().out
     assert main(["map"]) == 0
     assert capsys.readouterr().out.startswith("| ID | concept | notebook § section |")
+
+
+# --- the Chinese edition: exercises/zh/ is the learner's folder ---------------------------
+
+def test_in_chinese_the_learner_folder_is_exercises_zh(in_course, monkeypatch):
+    monkeypatch.setenv("MINILM_LANG", "zh")
+    assert grading.learner_target() == "exercises/zh"
+    (row,) = grading.grade(["ex01"])
+    assert (row.target, row.passed, row.total) == ("exercises/zh", 1, 3)
+    assert row.file == "exercises/zh/ex01_demo.py"
+    assert {t.name: t.outcome for t in row.tests}["test_mul"] == "passed"
+    (row,) = grading.grade(["ex01"], target="exercises")  # an explicit folder wins
+    assert (row.target, row.passed) == ("exercises", 2)
+    monkeypatch.setenv("MINILM_LANG", "en")
+    assert grading.learner_target() == "exercises"
+    with pytest.raises(ValueError, match="lang must be one of"):
+        grading.learner_target("fr")
+
+
+def test_check_in_chinese_names_the_chinese_file(in_course, monkeypatch, capsys):
+    monkeypatch.setenv("MINILM_LANG", "zh")
+    grading.check("ex01", "add")
+    out = capsys.readouterr().out
+    assert "exercises/zh/ex01_demo.py" in out and "NotImplementedError" in out and "0 / 2" in out
+    grading.check("ex01", "nope")
+    assert "exercises/zh/ex01_demo.py has no function 'nope'" in capsys.readouterr().out
+
+
+def test_cli_lang_zh_grades_exercises_zh(in_course, monkeypatch, capsys):
+    monkeypatch.setenv("MINILM_LANG", "en")  # restored after the test: --lang sets it for the process
+    assert main(["grade", "ex01", "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert "exercises/zh/" in out.splitlines()[0] and "1 / 3" in out
+    assert "在 exercises/zh/ 中补全" in out  # the hint names the folder graded
+    assert main(["grade", "ex01", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "2 / 3" in out and "Fill in the functions in exercises/ and grade again" in out
+
+
+@pytest.fixture(scope="module")
+def hostile_zh(tmp_path_factory):
+    """Learner code in exercises/zh/ that loops or peeks at the solutions; 2 s budgets."""
+    root = tmp_path_factory.mktemp("hostile_zh")
+    shutil.copy(ROOT / "conftest.py", root / "conftest.py")
+    for name in ("ex02_broken", "ex09_peek", "ex14_loop_twice"):
+        broken = "def add(a, b)\n    return a + b\n"
+        write(root / "exercises" / "zh" / f"{name}.py", HOSTILE.get(name, broken))
+        write(root / "solutions" / f"{name}.py", SOLVED)
+        write(root / "tests" / "exercises" / f"test_{name}.py", TESTS.format(name=name))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(grading.ROOT_ENV, str(root))
+        mp.setenv(grading.BUDGET_ENV, "2")
+        rows = {r.exercise: r for r in grading.grade(target="exercises/zh")}
+    return root, rows
+
+
+def test_the_chinese_folder_is_guarded_like_exercises(hostile_zh):
+    root, rows = hostile_zh
+    peek = rows["ex09_peek"]
+    assert (peek.passed, peek.total) == (0, 3)
+    assert "PermissionError: not allowed while your exercises are graded: reading" in peek.errors[0]
+    loop = rows["ex14_loop_twice"]
+    (problem,) = loop.problems  # the endless loop is found in exercises/zh/ and costs one budget
+    assert problem.startswith("timed out after 2 s in test_add_small (add, exercises/zh/ex14_loop_twice.py")
+    assert {t.name: t.message for t in loop.tests}["test_add_negative"].startswith(
+        "TimeoutError: add ran past its budget in an earlier test")
+    assert rows["ex02_broken"].errors == ("exercises/zh/ex02_broken.py line 1: SyntaxError: expected ':' "
+                                          "in: def add(a, b)",)

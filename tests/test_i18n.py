@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from minilm import i18n
+from minilm import i18n, i18n_files
 from minilm.__main__ import main
 from minilm.syllabus import CONCEPTS
 
@@ -250,3 +250,120 @@ def test_a_chinese_notebook_runs_under_nbval_from_notebooks_zh(tmp_path):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     cells = sum(c.cell_type == "code" for c in twin.cells)
     assert f"{cells} passed" in run.stdout
+
+
+# ------------------------------------------- the exercise files and the grading page
+def edited_by_learner(path: str) -> bool:
+    """True if git says ``path`` differs from the committed file (a learner solving it)."""
+    import subprocess
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        return False
+    status = subprocess.run(["git", "status", "--porcelain", "--", path], cwd=ROOT,
+                            capture_output=True, text=True)
+    return status.returncode == 0 and status.stdout[:2].strip() not in ("", "??")
+
+
+@pytest.mark.parametrize("english, twin", i18n_files.file_twins(ROOT), ids=lambda p: p.as_posix())
+def test_every_exercise_file_and_the_grading_page_have_a_current_chinese_twin(english, twin):
+    found = i18n_files.check_twin(ROOT, english, twin)
+    if found.code and edited_by_learner(twin.as_posix()):
+        pytest.skip(f"{twin} has your edits; its code is compared on the shipped file")
+    assert not found.problems(), "\n".join(found.problems())
+
+
+@pytest.mark.parametrize("stub", sorted((ROOT / "exercises").glob("ex[0-9]*.py")), ids=lambda p: p.stem)
+def test_every_chinese_exercise_states_each_task_in_chinese(stub):
+    import ast
+    twin = stub.parent / "zh" / stub.name
+    tree = ast.parse(twin.read_text(encoding="utf-8"))
+    docs = {n.name: ast.get_docstring(n) or "" for n in tree.body if isinstance(n, ast.FunctionDef)}
+    docs["module"] = ast.get_docstring(tree) or ""
+    untranslated = [name for name, doc in docs.items()
+                    if sum("\u4e00" <= ch <= "\u9fff" for ch in doc) < 10]
+    assert not untranslated, f"{twin.name}: no Chinese text in the docstring of {untranslated}"
+    assert "--lang zh" in docs["module"], f"{twin.name}: the grading command needs --lang zh"
+
+
+def test_the_chinese_files_use_the_glossary_terms():
+    rows = glossary_rows()
+    texts = i18n_files.translated_text(ROOT)
+    assert texts, "no Chinese exercise files or pages found"
+    problems = [p for p in i18n.glossary_problems(rows, texts) if "no Chinese notebook uses" not in p]
+    assert not problems, "\n".join(problems)
+
+
+ENGLISH_STUB = '''"""Exercise 99 · demo."""
+
+
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    raise NotImplementedError("add them")
+'''
+CHINESE_STUB = '''"""练习 99 · 演示。"""
+
+
+def add(a: int, b: int) -> int:
+    """把两个数相加。"""
+    raise NotImplementedError("把它们相加")  # 一条注释
+'''
+
+
+@pytest.fixture
+def file_course(tmp_path, monkeypatch):
+    """A course folder with one exercise stub and its Chinese twin, marked as translated."""
+    (tmp_path / "exercises" / "zh").mkdir(parents=True)
+    (tmp_path / "exercises" / "ex99_demo.py").write_text(ENGLISH_STUB, encoding="utf-8")
+    twin = tmp_path / "exercises" / "zh" / "ex99_demo.py"
+    twin.write_text("# i18n-source: exercises/ex99_demo.py sha256=PENDING\n" + CHINESE_STUB, encoding="utf-8")
+    monkeypatch.setenv("MINILM_COURSE_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def test_an_exercise_twin_is_untranslated_until_marked_then_in_step(file_course, capsys):
+    status, out = check(capsys)
+    assert status == 1 and "untranslated: exercises/zh/ex99_demo.py" in out
+    assert "--mark exercises/zh/ex99_demo.py" in out
+    assert main(["i18n", "sync", "--mark", "exercises/zh/ex99_demo.py"]) == 0
+    status, out = check(capsys)
+    assert status == 0, out
+    first = (file_course / "exercises" / "zh" / "ex99_demo.py").read_text(encoding="utf-8").splitlines()[0]
+    english_hash = i18n.source_sha256(ENGLISH_STUB)  # the hash of the English file's text
+    assert first == f"# i18n-source: exercises/ex99_demo.py sha256={english_hash}"
+
+
+def test_an_edited_english_stub_makes_its_twin_stale_until_marked(file_course, capsys):
+    main(["i18n", "sync", "--mark", "exercises/zh/ex99_demo.py"])
+    stub = file_course / "exercises" / "ex99_demo.py"
+    stub.write_text(ENGLISH_STUB.replace("Add two numbers.", "Add two integers."), encoding="utf-8")
+    status, out = check(capsys)
+    assert status == 1 and "stale: exercises/zh/ex99_demo.py: exercises/ex99_demo.py changed" in out
+    assert main(["i18n", "sync", "--mark", "exercises/zh/ex99_demo.py"]) == 0
+    assert check(capsys)[0] == 0
+
+
+def test_a_twin_whose_code_differs_is_out_of_step(file_course, capsys):
+    main(["i18n", "sync", "--mark", "exercises/zh/ex99_demo.py"])
+    twin = file_course / "exercises" / "zh" / "ex99_demo.py"
+    text = twin.read_text(encoding="utf-8")
+    twin.write_text(text.replace("b: int) -> int", "b: float) -> int"), encoding="utf-8")
+    status, out = check(capsys)
+    assert status == 1 and "out of step: exercises/zh/ex99_demo.py add: differs from the English" in out
+    twin.write_text(text + "\n\ndef extra():\n    pass\n", encoding="utf-8")
+    assert "extra: the English has no such statement" in check(capsys)[1]
+    twin.unlink()
+    status, out = check(capsys)
+    assert status == 1 and "missing: exercises/zh/ex99_demo.py" in out
+
+
+def test_code_differences_ignore_only_docstrings_comments_and_the_todo_message():
+    assert i18n_files.code_differences(ENGLISH_STUB, CHINESE_STUB) == []
+    changed_body = CHINESE_STUB.replace('raise NotImplementedError("把它们相加")', "return a + b")
+    assert i18n_files.code_differences(ENGLISH_STUB, changed_body) == ["add: differs from the English"]
+    other_error = CHINESE_STUB.replace("NotImplementedError", "ValueError")
+    assert i18n_files.code_differences(ENGLISH_STUB, other_error) == ["add: differs from the English"]
+    assert i18n_files.code_differences(ENGLISH_STUB, "def add(a, b)\n")[0].startswith("line 1: SyntaxError")
+
+
+def test_marking_something_that_is_not_a_twin_says_which_are(file_course, capsys):
+    assert main(["i18n", "sync", "--mark", "exercises/ex99_demo.py"]) == 2
+    assert "is not a Chinese twin; they are: exercises/zh/ex99_demo.py" in capsys.readouterr().err

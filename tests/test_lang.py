@@ -125,7 +125,8 @@ def test_course_map_in_a_chinese_notebook_links_the_chinese_notebooks(en, monkey
     monkeypatch.chdir(tmp_path / "notebooks" / "zh")
     table = course_map_markdown(root="../")
     assert "](../../notebooks/zh/03_gpt_pretraining.ipynb)" in table
-    assert "](../../exercises/ex03_gpt.py" in table and "](../../minilm/" in table
+    assert "](../../exercises/zh/ex03_gpt.py" in table and "](../../minilm/" in table
+    assert table.startswith("| ID | 概念 |")
     assert "](notebooks/03_gpt_pretraining.ipynb)" in course_map_markdown()  # the README's: unchanged
 
 

@@ -14,7 +14,15 @@ import pytest
 
 from minilm.course import SETUP_CELL
 from minilm.grade import exercise_names
-from minilm.syllabus import CONCEPTS, MAP_END, MAP_START, NOTEBOOKS, course_map_markdown
+from minilm.syllabus import (
+    CONCEPTS,
+    MAP_END,
+    MAP_START,
+    NOTEBOOKS,
+    TITLES_ZH,
+    chinese_section,
+    course_map_markdown,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -180,6 +188,39 @@ def test_readme_shows_the_current_course_map():
     assert MAP_START in text and MAP_END in text, "the README needs the course-map markers"
     assert course_map_markdown() in text, \
         "the README's course map is stale: run python -m minilm map --update README.md"
+
+
+def test_chinese_readme_shows_the_current_chinese_course_map():
+    text = (ROOT / "README.zh.md").read_text(encoding="utf-8")
+    assert MAP_START in text and MAP_END in text, "README.zh.md needs the course-map markers"
+    assert course_map_markdown(lang="zh") in text, \
+        "README.zh.md's course map is stale: run python -m minilm map --update README.zh.md"
+
+
+def test_chinese_course_map_has_a_chinese_title_and_section_for_every_concept():
+    assert set(TITLES_ZH) == {c.id for c in CONCEPTS}
+    table = course_map_markdown(lang="zh").splitlines()
+    assert table[0] == "| ID | 概念 | notebook § 小节 | minilm 函数 | 练习 |"
+    for concept, row in zip(CONCEPTS, table[2:], strict=True):
+        title, where, _, exercise = (cell.strip() for cell in row.strip("|").split(" | ")[1:])
+        assert re.search("[\u4e00-\u9fff]", title), concept.id
+        section = chinese_section(concept.notebook, concept.section)
+        assert section != concept.section, f"{concept.id}: no Chinese heading found for {concept.section!r}"
+        assert f"](notebooks/zh/{concept.notebook}.ipynb) § {section}" in where
+        assert exercise == "–" or "](exercises/zh/" in exercise
+
+
+def test_chinese_section_is_the_heading_in_the_cell_with_the_same_id(tmp_path):
+    english = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title\n\n## One\n\n## Two")])
+    english.cells[0].id = "abc"
+    (tmp_path / "zh").mkdir()
+    nbformat.write(english, tmp_path / "01_x.ipynb")
+    chinese = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 标题\n\n## 一\n\n## 二")])
+    chinese.cells[0].id = "abc"
+    nbformat.write(chinese, tmp_path / "zh" / "01_x.ipynb")
+    assert chinese_section("01_x", "Two", tmp_path) == "二"
+    assert chinese_section("01_x", "Three", tmp_path) == "Three"  # no such heading: the English
+    assert chinese_section("02_missing", "Two", tmp_path) == "Two"
 
 
 # Markdown that renders as written ------------------------------------------------------

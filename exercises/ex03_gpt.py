@@ -47,8 +47,8 @@ def clm_loss(logits: torch.Tensor, input_ids: torch.Tensor,
 
     Returns:
         A scalar tensor: the mean over all predicted positions of
-        ``-log softmax(logits[b, t])[input_ids[b, t + 1]]``. Position t predicts token
-        t + 1, so the last position predicts nothing, and neither does a position whose
+        ``-log softmax(logits[b, t])[input_ids[b, t + 1]]``. Position t predicts the token at
+        position t + 1, so the last position predicts nothing, and neither does a position whose
         next token is padding. Example with T = 4 and mask [1, 1, 1, 0]: positions 0 and
         1 are scored (targets input_ids[1] and input_ids[2]); 2 and 3 are not.
 

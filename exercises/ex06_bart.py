@@ -28,7 +28,7 @@ def infilling_spans(n: int, mask_ratio: float = 0.3, poisson_lambda: float = 3.0
     """Draw BART's text-infilling spans for a text of ``n`` tokens (Lewis et al., 2020, Sec. 2.2).
 
     1. The budget: ``budget = math.ceil(mask_ratio * n - 1e-9)`` tokens are masked (the
-       ``- 1e-9`` keeps 0.3 * 10 = 3.0000000000000004 at 3).
+       ``- 1e-9`` keeps 0.07 * 100 = 7.000000000000001 at 7).
     2. The lengths: draw span lengths from Poisson(``poisson_lambda``) one after another
        (a length of 0 is kept: it inserts a [MASK]) until they add up to the budget; cut
        the last one so that the total is exactly ``budget``.

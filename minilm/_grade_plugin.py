@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import json
 import os
+import runpy
 import socket
 import sys
 import traceback
@@ -38,6 +39,7 @@ import pytest
 
 from minilm import _grade_guard
 from minilm._grade_run import exercise_frame
+from minilm.lang import from_template, language
 
 
 def _read_settings() -> dict:
@@ -58,6 +60,21 @@ _settings = _read_settings()
 _key = bytes.fromhex(_settings.pop("key"))
 _channel = socket.create_connection(("127.0.0.1", _settings.pop("port")))
 _stacks = open(_settings["stack_file"], "w")  # noqa: SIM115 - faulthandler needs it open all along
+
+
+def _hints() -> dict[str, str]:
+    """The graded tests' messages in the course's language (tests/exercises/hints_zh.py), read
+    before the guard is installed and before any exercise runs; {} in English."""
+    try:
+        if language() != "zh":
+            return {}
+        catalogue = Path(_settings["root"]) / "tests" / "exercises" / "hints_zh.py"
+        return runpy.run_path(str(catalogue))["HINTS_ZH"]
+    except Exception:  # no catalogue, or a bad MINILM_LANG: the English messages are shown
+        return {}
+
+
+_HINTS = _hints()
 _grade_guard.install(Path(_settings["root"]), _settings["target"])
 _recorded: dict[str, dict[str, str]] = {}
 
@@ -77,11 +94,18 @@ def short_message(report, call=None) -> str:
         return f"called sys.exit({call.excinfo.value.code!r})" + (f" in {where}" if where else "")
     crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
     if crash is not None and getattr(crash, "message", None):
-        return crash.message.strip().splitlines()[0][:300]
+        return _translated(crash.message.strip().splitlines()[0])[:300]
     text = getattr(report, "longreprtext", "") or str(getattr(report, "longrepr", ""))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     errors = [line[1:].strip() for line in lines if line.startswith("E ")]
     return (errors or lines or ["(no message)"])[-1][:300]
+
+
+def _translated(message: str) -> str:
+    """ "AssertionError: <a graded test's message>" in the course's language, where known."""
+    kind, sep, text = message.partition(": ")
+    translated = from_template(text, _HINTS) if sep and _HINTS else None
+    return message if translated is None else f"{kind}: {translated}"
 
 
 def _start_clock(seconds: float) -> None:

@@ -201,6 +201,24 @@ def t(key: str, english: str | None = None, *, lang: str | None = None, **values
     return text.format(**values) if values else text
 
 
+_FIELD = re.compile(r"\{([^{}]+)\}")
+
+
+def from_template(text: str, catalogue: dict[str, str]) -> str | None:
+    """``text`` as made by one of ``catalogue``'s English templates (``"query {i} sees the
+    later key {j}"`` made ``"query 3 sees the later key 5"``), in that template's translation
+    with the same field values (``"查询 3 看到了在它之后的键 5"``); None if no template made it.
+    The template with the most literal text is tried first."""
+    for english in sorted(catalogue, key=lambda k: -len(_FIELD.sub("", k))):
+        parts = _FIELD.split(english)  # literal, field, literal, field, ..., literal
+        regex = "".join(re.escape(p) if i % 2 == 0 else "(.+?)" for i, p in enumerate(parts))
+        match = re.fullmatch(regex, text, re.S)
+        if match:
+            values = dict(zip(parts[1::2], match.groups(), strict=True))
+            return _FIELD.sub(lambda field, values=values: values.get(field[1], field[0]), catalogue[english])
+    return None
+
+
 def width(text: str) -> int:
     """Columns ``text`` takes in a terminal: a Chinese character takes two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

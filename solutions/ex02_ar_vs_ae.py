@@ -57,7 +57,8 @@ def r2l_labels(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = No
     p(x) = prod_t p(x_t | x_{t+1}, ..., x_T). Reading from the right, the prediction made
     at position t is the token just before it, so ``labels[..., t] = input_ids[..., t - 1]``.
     Position 0 gets -100 (nothing comes before it), and so does every padding position
-    (attention_mask 0; padding is on the right, so a real position never reads padding).
+    (attention_mask 0; padding is on the right, so a real position's label, the token to its
+    left, is never padding).
     Example::
 
         input_ids      = [   5,  8,  9,  3,    0]

@@ -38,8 +38,9 @@ def sample_spans(n: int, mask_ratio: float = 0.15, poisson_lambda: float = 3.0,
        >= 1 (a blank has at least one token: throw a 0 away and draw again), until they
        cover at least ``mask_ratio * n`` tokens. Keep every length (the last one is not cut).
     2. Two spans must be separate blanks, so at least one kept token lies between them: k
-       spans need ``sum(lengths) + k - 1 <= n`` tokens. While they do not fit, shorten the
-       last span by the excess, or drop it when it is not longer than the excess.
+       spans take ``sum(lengths) + k - 1`` tokens, which must be ``<= n``. While they do not
+       fit, shorten the last span by the excess, or drop it (and check again) when it is not
+       longer than the excess.
     3. The places: uniformly at random among all such layouts. With ``free = n - sum(lengths)
        - (k - 1)`` spare kept tokens, the layout is a row of ``free + k`` items (spare tokens
        and spans, each span followed by its one mandatory kept token except the last); choose

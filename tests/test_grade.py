@@ -390,15 +390,23 @@ def hostile_zh(tmp_path_factory):
     """Learner code in exercises/zh/ that loops or peeks at the solutions; 2 s budgets."""
     root = tmp_path_factory.mktemp("hostile_zh")
     shutil.copy(ROOT / "conftest.py", root / "conftest.py")
-    for name in ("ex02_broken", "ex09_peek", "ex14_loop_twice"):
+    for name in ("ex02_broken", "ex09_peek", "ex14_loop_twice", "ex18_wrong"):
         broken = "def add(a, b)\n    return a + b\n"
         write(root / "exercises" / "zh" / f"{name}.py", HOSTILE.get(name, broken))
         write(root / "solutions" / f"{name}.py", SOLVED)
         write(root / "tests" / "exercises" / f"test_{name}.py", TESTS.format(name=name))
+    # a wrong answer whose test explains itself, and that explanation's Chinese form
+    write(root / "exercises" / "zh" / "ex18_wrong.py", SOLVED.replace("return a * b", "return a + b"))
+    write(root / "tests" / "exercises" / "test_ex18_wrong.py", TESTS.format(name="ex18_wrong").replace(
+        "ex.mul(3, 4) == 12", 'ex.mul(3, 4) == 12, f"mul(3, 4) gave {ex.mul(3, 4)}"'))
+    write(root / "tests" / "exercises" / "hints_zh.py",
+          'HINTS_ZH = {"mul(3, 4) gave {ex.mul(3, 4)}": "mul(3, 4) 得到了 {ex.mul(3, 4)}"}\n')
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(grading.ROOT_ENV, str(root))
         mp.setenv(grading.BUDGET_ENV, "2")
         rows = {r.exercise: r for r in grading.grade(target="exercises/zh")}
+        mp.setenv("MINILM_LANG", "zh")
+        (rows["ex18_wrong_zh"],) = grading.grade(["ex18"], target="exercises/zh")
     return root, rows
 
 
@@ -412,5 +420,9 @@ def test_the_chinese_folder_is_guarded_like_exercises(hostile_zh):
     assert problem.startswith("timed out after 2 s in test_add_small (add, exercises/zh/ex14_loop_twice.py")
     assert {t.name: t.message for t in loop.tests}["test_add_negative"].startswith(
         "TimeoutError: add ran past its budget in an earlier test")
+    messages = {t.name: t.message for t in rows["ex18_wrong"].tests}
+    assert messages["test_mul"].startswith("AssertionError: mul(3, 4) gave 7")
+    messages = {t.name: t.message for t in rows["ex18_wrong_zh"].tests}  # MINILM_LANG=zh
+    assert messages["test_mul"] == "AssertionError: mul(3, 4) 得到了 7"
     assert rows["ex02_broken"].errors == ("exercises/zh/ex02_broken.py line 1: SyntaxError: expected ':' "
                                           "in: def add(a, b)",)

@@ -367,3 +367,47 @@ def test_code_differences_ignore_only_docstrings_comments_and_the_todo_message()
 def test_marking_something_that_is_not_a_twin_says_which_are(file_course, capsys):
     assert main(["i18n", "sync", "--mark", "exercises/ex99_demo.py"]) == 2
     assert "is not a Chinese twin; they are: exercises/zh/ex99_demo.py" in capsys.readouterr().err
+
+
+# --------------------------------- the graded tests' failure messages, in Chinese too
+def message_templates() -> dict[str, str]:
+    """English template ("query {i} sees the later key {j}") -> where, for every
+    ``assert ..., "message"`` in tests/exercises/test_ex*.py."""
+    import ast
+
+    def template(node) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if not isinstance(node, ast.JoinedStr):
+            return None
+        out = ""
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                out += part.value
+            else:
+                spec = "".join(x.value for x in part.format_spec.values) if part.format_spec else ""
+                out += "{" + ast.unparse(part.value) + (":" + spec if spec else "") + "}"
+        return out
+
+    found = {}
+    for path in sorted((ROOT / "tests" / "exercises").glob("test_ex*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Assert) and node.msg is not None and template(node.msg) is not None:
+                found.setdefault(template(node.msg), f"{path.name} line {node.lineno}")
+    return found
+
+
+def test_every_graded_test_message_has_a_chinese_form():
+    import runpy
+    import re
+
+    hints = runpy.run_path(str(ROOT / "tests" / "exercises" / "hints_zh.py"))["HINTS_ZH"]
+    used = message_templates()
+    missing = [f"{where}: {english!r}" for english, where in used.items() if english not in hints]
+    assert not missing, "add these to tests/exercises/hints_zh.py:\n" + "\n".join(missing)
+    unused = [english for english in hints if english not in used]
+    assert not unused, f"tests/exercises/hints_zh.py has messages no graded test uses: {unused}"
+    field = re.compile(r"\{([^{}]+)\}")
+    for english, chinese in hints.items():
+        assert sorted(field.findall(english)) == sorted(field.findall(chinese)), english
+        assert re.search("[\u4e00-\u9fff]", chinese), english

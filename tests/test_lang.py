@@ -234,3 +234,17 @@ def test_without_a_chinese_font_figures_are_english(zh, monkeypatch):
     assert lang.figure_lang() == "en"
     fig = widgets.MaskExplorer("a b c", kind="causal").static_figure()
     assert fig.axes[0].get_title() == "causal (GPT)" and glyph_warnings(fig) == []
+
+
+# --------------------------------------------- messages made from templates (graded tests)
+def test_from_template_translates_with_the_same_field_values():
+    from minilm.lang import from_template
+
+    catalogue = {"query {i} sees the later key {j}": "查询 {i} 看到了在它之后的键 {j}",
+                 "{spans}: mask exactly {budget} tokens": "{spans}：应恰好掩码 {budget} 个词元",
+                 "{key}: {value:.3f}": "{key}：{value:.3f}"}
+    assert from_template("query 3 sees the later key 5", catalogue) == "查询 3 看到了在它之后的键 5"
+    # the template with more literal text wins over the looser "{key}: {value:.3f}"
+    assert from_template("[(1, 3)]: mask exactly 4 tokens", catalogue) == "[(1, 3)]：应恰好掩码 4 个词元"
+    assert from_template("keep: 0.100", catalogue) == "keep：0.100"
+    assert from_template("something else entirely", catalogue) is None

@@ -1,4 +1,4 @@
-# i18n-source: exercises/ex02_ar_vs_ae.py sha256=152d9564e2274b8539ac7f4d0860472a2b84fe7c1060a785bcdc6b59e72555d0
+# i18n-source: exercises/ex02_ar_vs_ae.py sha256=f18ef3e46ded515ee85607bb2a5696e4d4fa45aef42fb5d8223b83b957e0ad4c
 """练习 02 · 自回归（autoregressive）与自编码（autoencoding）：标签与掩码。
 
 notebook 02_ar_vs_ae 说明了：GPT 这样的因果语言模型（causal LM）、BERT 这样的掩码语言模型
@@ -52,7 +52,7 @@ def r2l_labels(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = No
     p(x) = prod_t p(x_t | x_{t+1}, ..., x_T)。从右往左读，位置 t 上所做的预测
     对象是紧挨在它前面的那个词元，所以 ``labels[..., t] = input_ids[..., t - 1]``。
     位置 0 为 -100（它前面没有词元），每个补齐位置（attention_mask 为 0）也为 -100
-    （补齐在右侧，因此真实位置永远不会读到补齐）。例::
+    （补齐在右侧，而标签取自左边一位，因此真实位置的标签永远不会是补齐）。例::
 
         input_ids      = [   5,  8,  9,  3,    0]
         attention_mask = [   1,  1,  1,  1,    0]
@@ -123,7 +123,7 @@ def prefix_lm_mask(T: int, prefix_len: int) -> torch.Tensor:
         布尔张量 [T, T]。
 
     提示：从因果掩码出发，再与“键位于前缀之中”取“或”
-    （``torch.arange(T) < prefix_len``，沿行方向广播）。
+    （``torch.arange(T) < prefix_len`` 是一个 [T] 的行向量，广播到每一行，即每个查询）。
     """
     raise NotImplementedError("因果掩码 OR 键位于前缀之中")
 
@@ -151,7 +151,7 @@ def encoder_decoder_masks(src_attention_mask: torch.Tensor,
                       [1, 1, 0],                [1, 1, 0],              [1, 1, 0],
                       [1, 1, 0]]                [1, 1, 1]]              [1, 1, 0]]
 
-    提示：``src_attention_mask.bool()[:, None, :]`` 就是“键是真实词元”，并沿查询方向广播；
-    ``.expand(B, rows, S)`` 把它扩展成所需的行数。
+    提示：``src_attention_mask.bool()[:, None, :]`` 就是“键是真实词元”，形状 [B, 1, S]，
+    可在查询那一维上广播；``.expand(B, rows, S)`` 把它扩展成所需的行数。
     """
     raise NotImplementedError("编码器：真实的键；解码器：因果且（真实或是它自己）；交叉：真实的键")

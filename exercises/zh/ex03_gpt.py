@@ -1,4 +1,4 @@
-# i18n-source: exercises/ex03_gpt.py sha256=c0adb267d7a636ced2d4ec7379f342cee449e5331b6a29b7e0cf86daf11893d7
+# i18n-source: exercises/ex03_gpt.py sha256=f13c02e25f62627759924824d2ad1825ea0b3363c4ec1f4e6d09e87ec626407f
 """练习 03 · GPT：共享嵌入的输出层、因果语言模型（causal LM）的损失、top-k 采样（sampling）。
 
 notebook 03_gpt_pretraining 搭建了 GPT-1 的语言模型（Radford et al., 2018）：
@@ -49,13 +49,13 @@ def clm_loss(logits: torch.Tensor, input_ids: torch.Tensor,
     返回：
         一个标量张量：对所有被预测的位置求
         ``-log softmax(logits[b, t])[input_ids[b, t + 1]]`` 的平均值。位置 t 预测的是
-        词元 t + 1，因此最后一个位置不做预测，下一个词元是补齐的位置也不做预测。
+        位置 t + 1 上的词元，因此最后一个位置不做预测，下一个词元是补齐的位置也不做预测。
         例：T = 4、掩码为 [1, 1, 1, 0] 时，位置 0 和 1 参与计分（目标分别是 input_ids[1]
         和 input_ids[2]）；位置 2 和 3 不参与。
 
     提示：去掉 ``logits`` 的最后一个位置和 ``input_ids`` 的第一个位置，让两者对齐，
     然后对展平后的 [N, V] / [N] 张量调用 ``torch.nn.functional.cross_entropy``；
-    把要跳过的位置的目标设为 -100（也就是它的 ``ignore_index``）。
+    把要跳过的位置的目标设为 -100（也就是 ``cross_entropy`` 的 ``ignore_index``）。
     """
     raise NotImplementedError("移一位，忽略补齐的目标，再求交叉熵")
 

@@ -25,9 +25,10 @@ import torch
 
 def similarity_format(a: list[int], b: list[int], start_id: int, delim_id: int,
                       extract_id: int) -> tuple[list[int], list[int]]:
-    """相似度任务中 GPT 要读的两条序列：两句话的两种顺序各一条。
+    """相似度任务中 GPT 要读的两条序列：两段文本的两种顺序各一条。
 
-    两句话之间没有天然的先后，所以 GPT-1 把两种顺序都送进模型，再把两个最终状态相加。
+    两段文本之间没有天然的先后，所以 GPT-1 把两种顺序都送进模型（之后由模型把两个最终
+    状态相加；这一步不属于本函数，本函数只返回这两条序列）。
 
     参数：
         a, b：两段文本的词元 id（int 列表，可能为空）。
@@ -89,6 +90,7 @@ def combined_loss(class_logits: torch.Tensor, labels: torch.Tensor, lm_logits: t
         ``lm_weight`` 不在 [0, 1] 之内时抛出 ``ValueError``。
 
     提示：调用两次 ``torch.nn.functional.cross_entropy``。算 L_1 时，让 ``lm_logits[:, :-1]``
-    与 ``input_ids[:, 1:]`` 逐位对齐，并把补齐位置的目标设为 -100（即它的 ``ignore_index``）。
+    与 ``input_ids[:, 1:]`` 逐位对齐，并把补齐位置的目标设为 -100
+    （即 ``cross_entropy`` 的 ``ignore_index``）。
     """
     raise NotImplementedError("任务交叉熵 + lm_weight * 下一个词元交叉熵")

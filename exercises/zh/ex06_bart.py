@@ -1,13 +1,13 @@
-# i18n-source: exercises/ex06_bart.py sha256=2ab5519f4bcd1aacfa3139891353e85ae93181861008da0c74b0f5a7a266d96e
+# i18n-source: exercises/ex06_bart.py sha256=df2e6123e35955b0e25d6ff119925e6b927ba4d46d9c69f5fa73b97c7020d990
 """练习 06 · BART：噪声函数与解码器的输入。
 
-notebook 06_bart_noising 用五种方式破坏同一篇文档，再训练 BART 把它还原出来。这里你要把
-文本填充（text infilling）的核心写两遍：``infilling_spans`` 负责*抽取*片段（span）——长度服从
-Poisson(3)，总量以 30 % 为预算，位置均匀分布，按统计量评分；``text_infilling`` 负责*应用*
-给定的片段，按精确结果评分。句子排列变换（sentence permutation）和文档旋转（document
-rotation）的随机选择（句子的顺序、起点）作为参数传入，所以它们同样可以精确评分；
-``shift_right`` 则由标签（label）构造解码器（decoder）的输入。这些都是噪声函数（noising
-function）。
+notebook 06_bart_noising 用五种噪声函数（noising function）破坏同一篇文档，再训练 BART
+把它还原出来。这里你要把文本填充（text infilling）的核心写两遍：``infilling_spans`` 负责
+*抽取*片段（span）——长度服从 Poisson(3)，总量以 30 % 为预算，位置均匀分布，按统计量
+评分；``text_infilling`` 负责*应用*给定的片段，按精确结果评分。句子排列变换（sentence
+permutation）和文档旋转（document rotation）的随机选择（句子的顺序、起点）作为参数传入，
+所以它们同样可以精确评分；``shift_right`` 则由标签（label）构造解码器（decoder）的输入
+（它不是噪声函数）。
 
 约定：``ids`` 是一维的 LongTensor，存放词元（token）id；片段是半开区间 ``(start, end)``，
 即 ``ids`` 的一对下标；一律返回*新的*张量，绝不修改 ``ids``。
@@ -30,7 +30,7 @@ def infilling_spans(n: int, mask_ratio: float = 0.3, poisson_lambda: float = 3.0
     """为一段 ``n`` 个词元的文本抽取 BART 文本填充的片段（Lewis et al., 2020, Sec. 2.2）。
 
     1. 预算：一共掩码 ``budget = math.ceil(mask_ratio * n - 1e-9)`` 个词元（减去 ``1e-9``
-       是为了让 0.3 * 10 = 3.0000000000000004 仍然取到 3）。
+       是为了抵消浮点误差：例如 0.07 * 100 在浮点下是 7.000000000000001，减去后仍然取到 7）。
     2. 长度：从 Poisson(``poisson_lambda``) 中依次抽取片段长度（抽到 0 也保留：它表示插入
        一个 [MASK]），直到长度之和达到预算；把最后一个截短，使总和恰好等于 ``budget``。
     3. 位置：被破坏后的文本是一排 ``n - budget + k`` 个条目，包括保留下来的词元和 k 个片段
@@ -118,8 +118,8 @@ def shift_right(labels: torch.Tensor, start_id: int, pad_id: int) -> torch.Tenso
     """由标签构造解码器的输入：``[start, y_1, ..., y_{T-1}]``。
 
     BART 的解码器根据 ``y_<t`` 预测 ``y_t``，所以它读入的是右移一位、前面放上 ``start_id``
-    的标签；最后一个标签被丢掉（它之后没有要预测的东西）。值为 -100 的标签（补齐（padding）
-    位置，损失会忽略它们）在输入中变成 ``pad_id``。
+    的标签；最后一个标签被丢掉（它之后没有要预测的东西）。值为 -100 的标签表示补齐（padding）
+    位置，损失会忽略它们；这些 -100 在输入中变成 ``pad_id``。
 
     参数：
         labels：[T] 或 [B, T] 的目标 id，补齐位置为 -100。

@@ -1,4 +1,4 @@
-# i18n-source: exercises/ex07_glm.py sha256=ff366c13eb1169baaa130524a5a599315a6a23d6ba99e7fb286d416eb5f57ecb
+# i18n-source: exercises/ex07_glm.py sha256=f477c91c094624d3f907481022711c938e74cf77c91d37d7db03e30f74708dce
 """练习 07 · GLM：亲手搭建自回归空白填充。
 
 notebook 07_glm_blank_infilling 展示了 GLM（Du et al., 2022）如何把一段文本变成一个训练样本，
@@ -36,12 +36,13 @@ def sample_spans(n: int, mask_ratio: float = 0.15, poisson_lambda: float = 3.0,
                  generator: torch.Generator | None = None) -> list[tuple[int, int]]:
     """为一段 ``n`` 个词元的文本抽取 GLM 的空白（Du et al., 2022, Sec. 2.1）。
 
-    1. 长度：从以 >= 1 为条件的 Poisson(``poisson_lambda``) 中抽取片段长度（一个空白至少
-       包含一个词元：抽到 0 就丢掉重抽），直到长度之和至少覆盖 ``mask_ratio * n`` 个词元。
+    1. 长度：从 Poisson(``poisson_lambda``) 中依次抽取片段长度，只接受 >= 1 的值（一个空白
+       至少包含一个词元：抽到 0 就丢掉重抽），直到长度之和至少覆盖 ``mask_ratio * n`` 个词元。
        每个长度都保留（最后一个*不*截短）。
-    2. 两个片段必须是彼此分开的空白，所以它们之间至少隔着一个保留的词元：k 个片段需要
-       ``sum(lengths) + k - 1 <= n`` 个词元。只要放不下，就把最后一个片段缩短超出的部分；
-       如果它的长度不大于超出的部分，就把它整个去掉（然后重新检查）。
+    2. 两个片段必须是彼此分开的空白，所以它们之间至少隔着一个保留的词元：k 个片段连同
+       这些间隔共占 ``sum(lengths) + k - 1`` 个词元，必须满足 ``sum(lengths) + k - 1 <= n``。
+       只要放不下，就看超出的词元数：最后一个片段比它长，就把最后一个片段缩短这么多；
+       否则（最后一个片段不比它长）就把最后一个片段整个去掉，然后重新检查。
     3. 位置：在所有满足条件的布局中均匀随机地选一个。记 ``free = n - sum(lengths) - (k - 1)``
        为多余的保留词元个数，则布局是一排 ``free + k`` 个条目（多余的词元和片段；除最后一个
        片段外，每个片段后面都紧跟着它那个必需的保留词元）。均匀随机地选出哪 k 个条目是

@@ -72,7 +72,7 @@ __all__ = [
     "document_rotation_start",
 ]
 
-_EPS = 1e-9  # 0.3 * 10 is 3.0000000000000004 in floating point; ceil must still give 3
+_EPS = 1e-9  # 0.07 * 100 is 7.000000000000001 in floating point; ceil must still give 7
 
 
 # ----------------------------------------------------------------------------- helpers

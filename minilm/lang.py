@@ -59,6 +59,9 @@ EN = {
     "run.exited": "the process exited with code {code} {where} (os._exit, or sys.exit outside a test)",
     # the course map (minilm.syllabus.course_map_markdown, python -m minilm map)
     "map.head": "| ID | concept | notebook § section | minilm function | exercise |",
+    # the presenter's controls (minilm.viz.presenter)
+    "presenter.theme": "theme",
+    "presenter.show": "show",
     "map.coming": "coming",
     # widgets: the mask explorer
     "mask.control.kind": "mask",
@@ -113,6 +116,8 @@ ZH = {
     "run.killed": "进程被 {signal} 终止{where}",
     "run.exited": "进程以退出码 {code} 结束{where}（os._exit，或在测试之外调用了 sys.exit）",
     "map.head": "| ID | 概念 | notebook § 小节 | minilm 函数 | 练习 |",
+    "presenter.theme": "主题",
+    "presenter.show": "显示",
     "map.coming": "待写",
     "mask.control.kind": "掩码",
     "mask.control.sentence": "句子",
@@ -160,8 +165,8 @@ ZH = {
     "noising.caption.document_rotation": ("从第 {start} 个词元（“{token}”）开始旋转，起点均匀抽取；"
                                           "模型必须找出文档真正的开头。"),
     "generation.control.temperature": "温度",
-    "generation.control.top_k": "top-k（0 = 关闭）",
-    "generation.control.top_p": "top-p（1 = 关闭）",
+    "generation.control.top_k": "top-k (0=关)",
+    "generation.control.top_p": "top-p (1=关)",
     "generation.control.seed": "随机种子",
     "generation.control.prompt": "提示",
     "generation.control.button": "生成",

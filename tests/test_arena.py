@@ -28,6 +28,7 @@ from minilm.arena import (
     reader_for,
     register_objective,
     run_arena,
+    uninformative,
     verdict,
 )
 from minilm.arena.contestants import Reader, batch_cost
@@ -326,6 +327,17 @@ def test_verdict_calls_a_difference_inside_the_seed_spread_a_tie():
     nll = fake_results({"a": [1.0, 1.1], "b": [2.0, 2.2], "m": [None, None]}, metric="nll")
     assert verdict(nll, "nll", "a", "b") == "better"   # lower is better
     assert verdict(nll, "nll", "a", "m") == "n/a"
+
+
+def test_a_metric_that_cannot_rank_the_objectives_says_why():
+    assert uninformative(fake_results({"a": [0.8, 0.9], "b": [0.6, 0.7]}), "sentiment") is None
+    assert uninformative(fake_results({"a": [0.45, 0.9], "b": [0.5, 0.7]}), "sentiment") == \
+        "no objective beats chance with every seed"  # 0.45 and 0.5 do not beat 0.5
+    zeros = fake_results({"a": [0.0, 0.0], "b": [0.0, 0.0]}, metric="facts")
+    assert uninformative(zeros, "facts") == "every run scores the same"  # no chance level, still a tie
+    assert uninformative(fake_results({"a": [0.0, 0.1], "b": [0.0, 0.0]}, metric="facts"), "facts") is None
+    assert uninformative(fake_results({"m": [None, None]}, metric="nll"), "nll") == \
+        "no objective can be measured on it"
 
 
 def test_the_command_line_runs_the_arena_and_prints_the_table(tmp_path, capsys):

@@ -304,6 +304,31 @@ def test_mask_explorer_responds_in_jupyterlab(chromium, lab):
             browser.close()
 
 
+def test_a_chinese_exercise_file_opens_in_jupyterlab_with_its_chinese_text(chromium, lab):
+    """What a Chinese learner does after a "轮到你了" cell: open exercises/zh/ex03_gpt.py in
+    JupyterLab's editor. Its docstrings must arrive as Chinese text (UTF-8, no mojibake) in
+    the editor the learner types into."""
+    from playwright.sync_api import sync_playwright
+
+    base, token = lab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            url = f"{base}/lab/tree/exercises/zh/ex03_gpt.py?token={token}"
+            page.goto(url, wait_until="domcontentloaded", timeout=60_000)
+            editor = page.locator(".jp-FileEditor .cm-content").first
+            editor.wait_for(timeout=60_000)
+            page.get_by_text("def tied_logits").first.wait_for(timeout=30_000)
+            text = editor.inner_text()
+            page.screenshot(path=str(ARTIFACTS / "exercise_zh.png"))
+            assert "练习 03 · GPT" in text and "参数：" in text, text[:500]
+            assert "\ufffd" not in text, "the editor shows replacement characters"
+        finally:
+            browser.close()
+
+
 def execute_fast(source: Path, monkeypatch, data_dir: Path) -> Path:
     """Run ``source`` once in FAST mode into ``artifacts/browser/notebooks/`` (nbclient; cell
     errors are kept in the outputs, so the test can name them; widget state is saved, so

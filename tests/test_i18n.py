@@ -398,8 +398,8 @@ def message_templates() -> dict[str, str]:
 
 
 def test_every_graded_test_message_has_a_chinese_form():
-    import runpy
     import re
+    import runpy
 
     hints = runpy.run_path(str(ROOT / "tests" / "exercises" / "hints_zh.py"))["HINTS_ZH"]
     used = message_templates()
@@ -411,3 +411,16 @@ def test_every_graded_test_message_has_a_chinese_form():
     for english, chinese in hints.items():
         assert sorted(field.findall(english)) == sorted(field.findall(chinese)), english
         assert re.search("[\u4e00-\u9fff]", chinese), english
+
+
+def test_every_chinese_grading_command_grades_the_chinese_files():
+    """`python -m minilm grade` without --lang zh grades exercises/, not the Chinese learner's
+    exercises/zh/: every such command a Chinese page shows must carry --lang zh."""
+    import re
+
+    texts = {**zh_markdown(), **i18n_files.translated_text(ROOT),
+             "README.zh.md": (ROOT / "README.zh.md").read_text(encoding="utf-8")}
+    command = re.compile(r"minilm grade\b[^`\n]*")
+    bare = [f"{name}: {m.group(0)!r}" for name, text in texts.items() for m in command.finditer(text)
+            if "--lang zh" not in text[m.start():m.end() + 60] and "--target" not in m.group(0)]
+    assert not bare, "add --lang zh to:\n" + "\n".join(bare)

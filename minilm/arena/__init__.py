@@ -27,7 +27,7 @@ from minilm.arena.metrics import (
     finetuned_accuracy,
 )
 from minilm.arena.objectives import BUILTIN, MODELS, OBJECTIVES, Objective, mlm_batch, register_objective
-from minilm.arena.report import leaders, markdown_table, plot_results, summary, verdict
+from minilm.arena.report import leaders, markdown_table, plot_results, summary, uninformative, verdict
 from minilm.arena.run import ArenaConfig, load_results, run_arena
 
 __all__ = [
@@ -35,5 +35,5 @@ __all__ = [
     "blank_exact_match", "build_model", "cloze_accuracy", "continuation_nll", "fact_claims",
     "fact_precision", "finetuned_accuracy", "leaders", "load_results", "markdown_table",
     "mlm_batch", "non_embedding_parameters", "plot_results", "reader_for", "register_objective",
-    "run_arena", "summary", "verdict",
+    "run_arena", "summary", "uninformative", "verdict",
 ]

@@ -50,6 +50,20 @@ def leaders(results: dict, metric: str) -> list[str]:
     return [a for a in names if not any(verdict(results, metric, b, a) == "better" for b in names if b != a)]
 
 
+def uninformative(results: dict, metric: str) -> str | None:
+    """Why ``metric`` cannot rank the objectives in ``results``, or None when it can: every
+    run scored the same (0 facts from every objective in a short run), or, for a balanced
+    classification task, no objective beats chance with every seed."""
+    summaries = [s for s in (summary(results, n, metric) for n in results["cells"]) if s is not None]
+    if not summaries:
+        return "no objective can be measured on it"
+    if max(s["max"] for s in summaries) == min(s["min"] for s in summaries):
+        return "every run scores the same"
+    if metric in CHANCE and not any(s["min"] > CHANCE[metric] for s in summaries):
+        return "no objective beats chance with every seed"
+    return None
+
+
 def _cell(s: dict | None, metric: str) -> str:
     if s is None:
         return "n/a"

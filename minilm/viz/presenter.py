@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
+from minilm.lang import t
 from minilm.viz.slides import ANIMATIONS, FIGURES, frames_to_gif
 from minilm.viz.theme import THEMES, check_theme, svg_theme_css, use_theme
 
@@ -28,7 +29,7 @@ class Presenter:
 
     def __init__(self, theme: str = "light", *, attention_steps: int = 300):
         self.theme = widgets.ToggleButtons(options=list(THEMES), value=check_theme(theme),
-                                           description="theme", style={"button_width": "90px"})
+                                           description=t("presenter.theme"), style={"button_width": "90px"})
         self.attention_steps = attention_steps
         # CSS for the SVG mask pictures (MaskExplorer): one <style> that every slide shares.
         self._css = widgets.HTML()
@@ -77,9 +78,10 @@ class Presenter:
         self.theme.observe(render, names="value")
         return image
 
-    def choice(self, names: list[str], *, description: str = "show") -> widgets.Widget:
-        """A menu of pictures; the one picked is drawn below it."""
-        menu = widgets.Dropdown(options=[(n.replace("_", " "), n) for n in names], description=description)
+    def choice(self, names: list[str], *, description: str | None = None) -> widgets.Widget:
+        """A menu of pictures (by their names); the one picked is drawn below it."""
+        menu = widgets.Dropdown(options=[(n.replace("_", " "), n) for n in names],
+                                description=description or t("presenter.show"))
         image = widgets.Image(format="png", layout=widgets.Layout(width=SLIDE_WIDTH, height="auto"))
 
         def render(_=None):

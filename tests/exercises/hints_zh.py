@@ -52,7 +52,8 @@ HINTS_ZH: dict[str, str] = {
     "{key}: {got[key]:.3f}, expected {q:.3f}": "{key}：{got[key]:.3f}，应为 {q:.3f}",
     "id {i} drawn {int(counts[i])} times": "id {i} 被抽到了 {int(counts[i])} 次",
     "A must have a next sentence in its document": "A 在它的文档中必须有下一句",
-    "B = {sentence}: {count / n:.4f}": "NotNext 的 B 取句子 {sentence} 的比例为 {count / n:.4f}，与应有的比例不符",
+    "B = {sentence}: {count / n:.4f}":
+        "NotNext 的 B 取句子 {sentence} 的比例为 {count / n:.4f}，与应有的比例不符",
     "IsNext: B is the sentence right after A": "IsNext：B 应当是紧跟在 A 后面的那一句",
     "NotNext: B comes from another document": "NotNext：B 应当来自另一篇文档",
     # ex06_bart

@@ -278,11 +278,17 @@ def cjk_font() -> str | None:
 
     A font counts when it has its own glyph for each character of ``GLYPH_PROBE``: a
     fallback font such as matplotlib's "Last Resort" answers every character with the
-    same placeholder box, which is exactly what a figure must not show.
+    same placeholder box, which is exactly what a figure must not show. Simplified Chinese
+    fonts come first (a pan-CJK family installs SC, TC, JP and KR variants, whose forms
+    of the same character differ), then any other.
     """
     from matplotlib import font_manager, ft2font
 
-    for entry in font_manager.fontManager.ttflist:
+    def simplified_first(entry) -> int:
+        name = entry.name.upper()
+        return 0 if (" SC" in name or "HANS" in name or "GB" in name) else 1
+
+    for entry in sorted(font_manager.fontManager.ttflist, key=simplified_first):
         try:
             font = ft2font.FT2Font(entry.fname)
         except (OSError, RuntimeError, ValueError):

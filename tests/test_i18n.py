@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from learner_edits import edited_by_learner
 
 from minilm import i18n, i18n_files
 from minilm.__main__ import main
@@ -253,16 +254,6 @@ def test_a_chinese_notebook_runs_under_nbval_from_notebooks_zh(tmp_path):
 
 
 # ------------------------------------------- the exercise files and the grading page
-def edited_by_learner(path: str) -> bool:
-    """True if git says ``path`` differs from the committed file (a learner solving it)."""
-    import subprocess
-    if shutil.which("git") is None or not (ROOT / ".git").exists():
-        return False
-    status = subprocess.run(["git", "status", "--porcelain", "--", path], cwd=ROOT,
-                            capture_output=True, text=True)
-    return status.returncode == 0 and status.stdout[:2].strip() not in ("", "??")
-
-
 @pytest.mark.parametrize("english, twin", i18n_files.file_twins(ROOT), ids=lambda p: p.as_posix())
 def test_every_exercise_file_and_the_grading_page_have_a_current_chinese_twin(english, twin):
     found = i18n_files.check_twin(ROOT, english, twin)

@@ -14,12 +14,12 @@ import inspect
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from learner_edits import edited_by_learner
 from mutation import mutant_files, redefined_functions
 
 from minilm.grade import (
@@ -45,15 +45,6 @@ def public_api(module) -> dict[str, str]:
     return {name: str(inspect.signature(obj)) for name, obj in vars(module).items()
             if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))
             and obj.__module__ == module.__name__}
-
-
-def edited_by_learner(name: str) -> bool:
-    """True if git says exercises/<name>.py differs from the committed stub."""
-    if shutil.which("git") is None or not (ROOT / ".git").exists():
-        return False
-    status = subprocess.run(["git", "status", "--porcelain", "--", f"exercises/{name}.py"], cwd=ROOT,
-                            capture_output=True, text=True)
-    return status.returncode == 0 and status.stdout[:2].strip() not in ("", "??")
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +92,7 @@ def test_stub_and_solution_have_the_same_public_functions_and_signatures(name):
 
 @pytest.mark.parametrize("name", GRADED)
 def test_every_graded_test_fails_on_the_stubs(name, scores):
-    if edited_by_learner(name):
+    if edited_by_learner(f"exercises/{name}.py"):
         pytest.skip(f"exercises/{name}.py has your edits; this check is for the shipped stubs")
     row = scores("exercises")[name]
     assert row.errors == (), f"test_{name}.py does not even import against the stubs: {row.errors}"

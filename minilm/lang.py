@@ -162,8 +162,8 @@ ZH = {
                                        "每个片段变成一个 [MASK]，"
                                        "所以模型还要推断缺了多少个词元。"),
     "noising.caption.sentence_permutation": "{count} 个句子（在句号处切分），新的顺序为 {order}。",
-    "noising.caption.document_rotation": ("从第 {start} 个词元（“{token}”）开始旋转，起点均匀抽取；"
-                                          "模型必须找出文档真正的开头。"),
+    "noising.caption.document_rotation": ("从下标为 {start} 的词元（“{token}”，下标从 0 数起）开始旋转，"
+                                          "起点均匀抽取；模型必须找出文档真正的开头。"),
     "generation.control.temperature": "温度",
     "generation.control.top_k": "top-k (0=关)",
     "generation.control.top_p": "top-p (1=关)",

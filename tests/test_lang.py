@@ -184,7 +184,7 @@ def test_noising_picture_in_chinese(zh):
     assert pic.title == "文本填充" and [label for label, _ in pic.rows] == ["原文", "加噪后"]
     assert pic.caption.startswith("2 个片段，长度为 [2, 0]（泊松分布，λ = 2.5），覆盖 2 / 5 个词元（40%）")
     rotated = noising.noising_picture(list("ABCD"), list("CDAB"), "document_rotation", 2)
-    assert rotated.caption.startswith("从第 2 个词元（“C”）开始旋转")
+    assert rotated.caption.startswith("从下标为 2 的词元（“C”，下标从 0 数起）开始旋转")
 
 
 # ------------------------------------------------- figures: never a missing-glyph box

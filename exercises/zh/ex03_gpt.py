@@ -39,7 +39,7 @@ def tied_logits(hidden_states: torch.Tensor, token_embedding: torch.Tensor) -> t
 
 def clm_loss(logits: torch.Tensor, input_ids: torch.Tensor,
              attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-    """因果语言模型的损失（loss）：预测每一个**下一个**词元的平均交叉熵（cross-entropy）。
+    """因果语言模型的损失（loss）：预测每一个“下一个”词元的平均交叉熵（cross-entropy）。
 
     参数：
         logits：浮点张量 [B, T, V]，模型在每个位置上的输出。

@@ -98,8 +98,8 @@ def _label_keys_and_queries(ax, keys: list[str], queries: list[str], *, xlabel: 
     ax.set_yticks(range(len(queries)), queries)
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel, labelpad=8)  # clear of the key labels, which may stand in boxes
+    ax.set_ylabel(ylabel, labelpad=8)
     ax.tick_params(which="both", length=0)
     for side in ax.spines.values():
         side.set_visible(False)

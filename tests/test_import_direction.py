@@ -28,7 +28,7 @@ LAYERS = [
     ("uses of models", {"finetune", "pretrained", "pretrained_glm", "checkpoint", "interop", "arena",
                         "hf_reference"}),
     ("course tools", {"viz", "course", "grade", "syllabus", "_grade_plugin", "_grade_run", "_grade_guard",
-                      "__main__", "i18n"}),
+                      "__main__", "i18n", "i18n_files"}),
 ]
 
 # (importing layer, imported module) pairs allowed against the direction, with the reason.

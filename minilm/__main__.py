@@ -156,6 +156,9 @@ def _i18n(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from minilm._grade_run import TARGETS
+    from minilm.lang import LANGS
+
     parser = argparse.ArgumentParser(
         prog="minilm", description="minilm course tools: grade your exercises, print the course map, "
                     "export the figures, run the objective arena.")
@@ -165,10 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and print: exercise, tests passed, points.")
     g.add_argument("exercises", nargs="*", metavar="exNN",
                    help="exercises to grade, e.g. ex00 or ex00_warmup (default: all)")
-    g.add_argument("--target", choices=("exercises", "exercises/zh", "solutions"),
+    g.add_argument("--target", choices=TARGETS,
                    help="grade your exercises/ (default; exercises/zh/ with --lang zh) "
                         "or the course's solutions/")
-    g.add_argument("--lang", choices=("en", "zh"),
+    g.add_argument("--lang", choices=LANGS,
                    help="language of the table and hints, and whose files: zh grades exercises/zh/ "
                         "(default: $MINILM_LANG, else en)")
     g.add_argument("-v", "--verbose", action="store_true", help="also list every test that does not pass")
@@ -177,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--update", metavar="README.md",
                    help="rewrite the map between <!-- course-map:start/end --> in this file "
                         "(in Chinese for a file named *.zh.md)")
-    m.add_argument("--lang", choices=("en", "zh"), help="language of the printed map (default: $MINILM_LANG)")
+    m.add_argument("--lang", choices=LANGS, help="language of the printed map (default: $MINILM_LANG)")
     m.set_defaults(func=_map)
     v = sub.add_parser("viz", help="pictures for teaching: 'viz export' writes every figure")
     vsub = v.add_subparsers(dest="viz_command", metavar="{export}", required=True)

@@ -28,6 +28,11 @@ from pathlib import Path
 
 from minilm.lang import t
 
+# The folders a grading process may grade: the learner's files in each language, and the
+# course's solutions (minilm.grade exports both names).
+LEARNER_TARGETS = {"en": "exercises", "zh": "exercises/zh"}
+TARGETS = ("solutions", *LEARNER_TARGETS.values())
+
 GRACE_S = 30.0  # silence past the largest budget after which a grading process is killed
 
 
@@ -74,9 +79,9 @@ _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<name>\S+
 
 
 def exercise_frame(frames: list[tuple[str, str, int]], root: Path) -> str:
-    """The first (filename, function, line) in an exercise file: "mul, exercises/ex03.py line 7"
-    (exercises/, exercises/zh/ or solutions/)."""
-    folders = {(root / folder).resolve(): folder for folder in ("exercises", "exercises/zh", "solutions")}
+    """The first (filename, function, line) in a file of a graded folder (``TARGETS``):
+    "mul, exercises/ex03.py line 7"."""
+    folders = {(root / folder).resolve(): folder for folder in TARGETS}
     for filename, function, line in frames:
         path = Path(filename).resolve()
         if path.parent in folders:

@@ -30,13 +30,11 @@ from pathlib import Path
 from types import ModuleType
 
 from minilm import _grade_guard
-from minilm._grade_run import hung_function, run_tests
+from minilm._grade_run import LEARNER_TARGETS, TARGETS, hung_function, run_tests
 from minilm.lang import LANGS, language, pad, t, width
 from minilm.settings import ROOT_ENV, course_root  # noqa: F401 (ROOT_ENV: public here too)
 
 TARGET_ENV = "MINILM_GRADE_TARGET"
-TARGETS = ("solutions", "exercises", "exercises/zh")
-LEARNER_TARGETS = {"en": "exercises", "zh": "exercises/zh"}  # the files a learner edits, per language
 
 
 def learner_target(lang: str | None = None) -> str:

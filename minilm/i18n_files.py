@@ -20,22 +20,23 @@ syntax trees without them).
 from __future__ import annotations
 
 import ast
-import hashlib
 import io
 import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-SYNC = "python -m minilm i18n sync"
+from minilm.i18n import SYNC, source_sha256
+
 EXERCISES = Path("exercises")
 PAGES = {Path("docs") / "GRADING.md": Path("docs") / "GRADING.zh.md"}
 _HEADER = re.compile(r"^(?:# |<!-- )i18n-source: (?P<source>\S+) sha256=(?P<sha>\S+?)(?: -->)?$")
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, in hex."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """The hash a twin records: ``source_sha256`` of the English file's text, as for a notebook
+    cell (read as text, so a checkout with Windows line endings hashes the same)."""
+    return source_sha256(Path(path).read_text(encoding="utf-8"))
 
 
 def file_twins(root: Path) -> list[tuple[Path, Path]]:

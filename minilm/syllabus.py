@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from minilm.lang import in_chinese_notebook, language, t
+from minilm.lang import LANGS, in_chinese_notebook, language, t
 
 
 @dataclass(frozen=True)
@@ -190,23 +190,30 @@ def _source_file(dotted: str) -> str | None:
 _HEADING = re.compile(r"^#+\s+(.+?)\s*$", re.M)
 
 
-def chinese_section(notebook: str, section: str, notebooks_dir: Path | None = None) -> str:
-    """The Chinese notebook's heading for the English ``section`` of ``notebook``: the heading
-    at the same place in the cell with the same id (the English heading if there is none)."""
+def chinese_headings(notebook: str, notebooks_dir: Path | None = None) -> dict[str, str]:
+    """English heading -> the Chinese notebook's heading at the same place in the cell with
+    the same id, for every heading of ``notebook`` that has one ({} without a Chinese twin)."""
     notebooks_dir = notebooks_dir or _ROOT / "notebooks"
     try:
         english = nbformat.read(notebooks_dir / f"{notebook}.ipynb", as_version=4)
         chinese = {c.get("id"): c for c in nbformat.read(notebooks_dir / "zh" / f"{notebook}.ipynb",
                                                           as_version=4).cells}
     except (OSError, ValueError):
-        return section
+        return {}
+    pairs: dict[str, str] = {}
     for cell in english.cells:
         headings = _HEADING.findall(cell.source) if cell.cell_type == "markdown" else []
-        if section in headings and cell.get("id") in chinese:
-            theirs = _HEADING.findall(chinese[cell.id].source)
-            if len(theirs) == len(headings):
-                return theirs[headings.index(section)]
-    return section
+        theirs = _HEADING.findall(chinese[cell.id].source) if headings and cell.get("id") in chinese else []
+        if len(theirs) == len(headings):
+            for ours, translated in zip(headings, theirs, strict=True):
+                pairs.setdefault(ours, translated)
+    return pairs
+
+
+def chinese_section(notebook: str, section: str, notebooks_dir: Path | None = None) -> str:
+    """The Chinese notebook's heading for the English ``section`` of ``notebook``
+    (``chinese_headings``; the English heading if there is none)."""
+    return chinese_headings(notebook, notebooks_dir).get(section, section)
 
 
 def course_map_markdown(*, root: str = "", notebooks_dir: Path | None = None, compact: bool = False,
@@ -228,19 +235,22 @@ def course_map_markdown(*, root: str = "", notebooks_dir: Path | None = None, co
     notebooks_dir = notebooks_dir or _ROOT / "notebooks"
     in_notebook_zh = bool(root) and in_chinese_notebook()
     lang = lang or ("zh" if in_notebook_zh else language())
-    if lang not in ("en", "zh"):
-        raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
     zh = lang == "zh"
     if in_notebook_zh:
         root = "../" + root
     folder = "notebooks/zh/" if zh else "notebooks/"
     rule = "| :--- | :--- | :--- | :--- | :--- |" if compact else "| --- | --- | --- | --- | --- |"
     lines = [t("map.head", lang=lang), rule]
+    headings_zh: dict[str, dict[str, str]] = {}
     for c in CONCEPTS:
         if (notebooks_dir / f"{c.notebook}.ipynb").is_file():
             name = c.notebook.split("_")[0] if compact else c.notebook
             where = f"[{name}]({root}{folder}{c.notebook}.ipynb)"
-            section = chinese_section(c.notebook, c.section, notebooks_dir) if zh and c.section else c.section
+            if zh and c.notebook not in headings_zh:  # each notebook read once, not once per concept
+                headings_zh[c.notebook] = chinese_headings(c.notebook, notebooks_dir)
+            section = headings_zh[c.notebook].get(c.section, c.section) if zh else c.section
             where += f" § {section}" if section else ""
         else:
             where = f"{c.notebook} ({t('map.coming', lang=lang)})"

@@ -58,14 +58,14 @@ def recorded_source(text: str) -> tuple[str, str] | None:
     return (match["source"], match["sha"]) if match else None
 
 
+_DOCUMENTED = ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef  # may have a docstring
+
+
 def _without_translated_text(tree: ast.AST) -> ast.AST:
     """``tree`` minus docstrings and the messages of ``raise NotImplementedError("...")``."""
     for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-                and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]
+        if isinstance(node, _DOCUMENTED) and ast.get_docstring(node, clean=False) is not None:
+            node.body = node.body[1:] or [ast.Pass()]
         if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
                 and isinstance(node.exc.func, ast.Name) and node.exc.func.id == "NotImplementedError"):
             node.exc.args = []
@@ -171,7 +171,7 @@ def translated_text(root: Path) -> dict[str, str]:
         if twin.suffix == ".py":
             tree = ast.parse(text)
             docs = [ast.get_docstring(n, clean=False) or "" for n in ast.walk(tree)
-                    if isinstance(n, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+                    if isinstance(n, _DOCUMENTED)]
             comments = [tok.string for tok in tokenize.generate_tokens(io.StringIO(text).readline)
                         if tok.type == tokenize.COMMENT and recorded_source(tok.string) is None]
             text = "\n".join(docs + comments)
